@@ -1,0 +1,64 @@
+"""The command line: ``python -m synth <verb> ...``; every tab feature has a verb here.
+
+Each verb lives in a module of this package that defines ``add_parser(subparsers)``
+and sets ``run`` on its parser; :data:`VERBS` lists them explicitly. Exit codes:
+0 success, 2 bad input or usage (one clear line on stderr, no traceback), 3 weights
+that are neither cached nor downloadable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..images import InvalidImage
+from ..models import UnknownModel
+from ..weights import WeightsUnavailable
+
+__all__ = ["VERBS", "main", "default_of", "parse_size"]
+
+#: Modules defining ``add_parser``; the order is the order of ``--help``.
+VERBS: list[str] = ["synth.cli.weights_cmd", "synth.cli.pyramid_cmd"]
+
+
+def default_of(function: Callable[..., Any], parameter: str) -> Any:
+    """The default of ``function``'s keyword ``parameter``: CLI and UI read defaults from the engine."""
+    return inspect.signature(function).parameters[parameter].default
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"320x240"`` -> (320, 240) for argparse."""
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size like 320x240, got {text!r}") from None
+    if width < 2 or height < 2:
+        raise argparse.ArgumentTypeError(f"sizes must be at least 2x2, got {text!r}")
+    return width, height
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m synth", description="Image Synthesis Lab from the command line.")
+    subparsers = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    for module in VERBS:
+        importlib.import_module(module).add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (InvalidImage, UnknownModel, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except WeightsUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
