@@ -35,6 +35,7 @@ __all__ = [
     "InvalidImage",
     "load_image",
     "fit_max_side",
+    "squeeze_grey",
     "resize",
     "to_pil",
     "from_pil",
@@ -99,46 +100,50 @@ def load_image(
 def _open_pil(source: str | os.PathLike | bytes | Image.Image, max_pixels: int) -> Image.Image:
     """Open a PIL image, check its header size, decode its first frame."""
     if isinstance(source, Image.Image):
-        image = source
+        return _decode(source, max_pixels)
+    if isinstance(source, (bytes, bytearray)):
+        if not source:
+            raise InvalidImage("the file is empty (0 bytes); expected an image file")
+        stream: io.IOBase | Path = io.BytesIO(source)
+        label = "the uploaded data"
+    elif isinstance(source, (str, os.PathLike)):
+        stream = Path(source)
+        label = f"{stream.name!r}"
+        if not stream.is_file():
+            raise InvalidImage(f"no such file: {str(stream)!r}")
+        if stream.stat().st_size == 0:
+            raise InvalidImage(f"{label} is empty (0 bytes); expected an image file")
     else:
-        if isinstance(source, (bytes, bytearray)):
-            if not source:
-                raise InvalidImage("the file is empty (0 bytes); expected an image file")
-            stream: io.IOBase | Path = io.BytesIO(source)
-            label = "the uploaded data"
-        elif isinstance(source, (str, os.PathLike)):
-            stream = Path(source)
-            label = f"{stream.name!r}"
-            if not stream.is_file():
-                raise InvalidImage(f"no such file: {str(stream)!r}")
-            if stream.stat().st_size == 0:
-                raise InvalidImage(f"{label} is empty (0 bytes); expected an image file")
-        else:
-            raise InvalidImage(
-                f"expected a path, bytes, PIL image, numpy array or tensor; got {type(source).__name__}"
-            )
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                image = Image.open(stream)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise InvalidImage(
-                f"{label} announces an enormous image; at most {max_pixels:,} pixels are accepted"
-            ) from None
-        except UnidentifiedImageError:
-            raise InvalidImage(f"{label} is not an image Pillow can read (PNG, JPEG, GIF, WebP, TIFF, BMP, ...)") from None
-        except OSError as err:
-            raise InvalidImage(f"{label} could not be read: {err}") from None
+        raise InvalidImage(
+            f"expected a path, bytes, PIL image, numpy array or tensor; got {type(source).__name__}"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(stream)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidImage(
+            f"{label} announces an enormous image; at most {max_pixels:,} pixels are accepted"
+        ) from None
+    except UnidentifiedImageError:
+        raise InvalidImage(f"{label} is not an image Pillow can read (PNG, JPEG, GIF, WebP, TIFF, BMP, ...)") from None
+    except OSError as err:
+        raise InvalidImage(f"{label} could not be read: {err}") from None
+    with image:  # close the file also when the image is refused; _decode returns a copy
+        return _decode(image, max_pixels)
+
+
+def _decode(image: Image.Image, max_pixels: int) -> Image.Image:
+    """Check the size from the header, then decode the first frame, EXIF orientation applied (a new image)."""
     width, height = image.size
     _check_size(width, height, max_pixels)
     try:
         if getattr(image, "n_frames", 1) > 1:
             image.seek(0)  # animations: the first frame
         image.load()
-        image = ImageOps.exif_transpose(image)
+        return ImageOps.exif_transpose(image)
     except (OSError, SyntaxError, ValueError, EOFError) as err:
         raise InvalidImage(f"the image data is truncated or corrupt ({err})") from None
-    return image
 
 
 def _check_size(width: int, height: int, max_pixels: int) -> None:
@@ -223,6 +228,17 @@ def _array_to_tensor(array: np.ndarray, max_pixels: int) -> torch.Tensor:
     elif values.shape[2] == 1:
         values = np.repeat(values, 3, axis=2)
     return torch.from_numpy(np.ascontiguousarray(values)).permute(2, 0, 1)[None].contiguous()
+
+
+def squeeze_grey(image: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) whose channels are all equal -> (B, 1, H, W); other images unchanged.
+
+    Grey pictures loaded as RGB are then processed as one channel (e.g. a texture
+    synthesis stays grey and costs a third).
+    """
+    if image.shape[1] == 3 and torch.equal(image[:, 0], image[:, 1]) and torch.equal(image[:, 0], image[:, 2]):
+        return image[:, :1]
+    return image
 
 
 def fit_max_side(image: torch.Tensor, max_side: int) -> torch.Tensor:
