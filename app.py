@@ -30,13 +30,15 @@ textures to **Gatys'** neural textures and style transfer, **GAN** latent spaces
 
 def build_app() -> gr.Blocks:
     """Assemble the tabs; no model is loaded here."""
+    # Built outside the app's context: a Blocks created inside another renders itself there.
+    demos = [(label, importlib.import_module(module).create_demo()) for label, module in TABS]
     with gr.Blocks(title="Image Synthesis Lab") as app:
         gr.Markdown(INTRO)
         with gr.Tabs():
-            for label, module in TABS:
+            for label, demo in demos:
                 with gr.Tab(label):
-                    importlib.import_module(module).create_demo().render()
-        cache_panel()
+                    demo.render()
+        cache_panel(app)
     return app
 
 

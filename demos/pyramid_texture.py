@@ -1,0 +1,171 @@
+"""Tab 1: parametric pyramid textures (Heeger & Bergen 1995).
+
+Start from noise; loop: match the pixel histogram, decompose input and output with a
+steerable pyramid, match each subband's histogram, collapse. The tab streams every
+iteration and shows the subbands, their histograms, the filter bank and a tiled
+preview. All work is done by :mod:`synth.heeger_bergen`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from synth import heeger_bergen as hb
+from synth.cli import default_of
+from synth.examples import example_paths
+from synth.images import load_image, squeeze_grey, to_pil
+from synth.pyramid import max_scales
+from synth.streaming import Done, stream
+from synth.views import band_label, caption, filter_bank_image, histogram_figure, hstack, pyramid_mosaic, tile
+
+from .common import ImageUpload, launch_alone, require_image, ui_errors
+
+EXAMPLES = ("gravel", "grass", "wood", "fur", "stars", "cells", "brick")
+MAX_INPUT_SIDE = 512  # a public Space's cap; the CLI can go further
+MAX_OUTPUT_SIDE = 1024
+
+INTRO = """### Parametric pyramid textures · Heeger & Bergen (1995)
+Start from white noise; repeat: decompose the output with a **steerable pyramid**, give every
+subband the **histogram** of the example's subband, collapse the pyramid, match the **pixel
+histogram**. Colour channels are decorrelated (PCA) and synthesised one by one; the example's
+edges are made periodic first (Moisan's periodic + smooth decomposition), as in the
+[IPOL article](https://doi.org/10.5201/ipol.2014.79) by Briand, Vacher, Galerne & Rabin (2014).
+"""
+
+
+def _band_menu(result: hb.HBResult) -> gr.Dropdown:
+    """The subbands of the synthesis, valued by their index in pyrtools' key order."""
+    pyramid = result.output_pyramid
+    choices = [(band_label(key, pyramid.orientations), index) for index, key in enumerate(pyramid.keys())]
+    return gr.Dropdown(choices=choices, value=0)
+
+
+def _views(result: hb.HBResult, band: int) -> tuple[Any, Any]:
+    """Side-by-side subband mosaics and the histograms of one subband."""
+    key = result.output_pyramid.keys()[band]
+    mosaics = hstack(
+        [
+            caption(pyramid_mosaic(result.input_pyramid), "example (1st colour PCA channel)"),
+            caption(pyramid_mosaic(result.output_pyramid), "synthesis (1st colour PCA channel)"),
+        ],
+        pad=24,
+    )
+    figure = histogram_figure(
+        {
+            "example": result.input_pyramid[key][:, 0],
+            "noise start": result.noise_pyramid[key][:, 0],
+            "synthesis": result.output_pyramid[key][:, 0],
+        },
+        title=f"Histogram of {band_label(key, result.output_pyramid.orientations)}",
+    )
+    return to_pil(mosaics), figure
+
+
+@ui_errors
+def run(path: str | None, scales: int, orientations: int, iterations: int, ratio: float, edges: str, seed: float, max_side: int):
+    """Stream the synthesis: (texture, iterations strip, tiled preview, mosaics, band menu, histogram, state)."""
+    image = squeeze_grey(load_image(require_image(path, "a texture"), max_side=int(max_side)))
+    height, width = image.shape[-2:]
+    if int(scales) > max_scales(height, width):
+        raise gr.Error(
+            f"{int(scales)} scales need an image of at least {2 ** (int(scales) + 2)} pixels per side; "
+            f"this one is {width}x{height} after resizing. Use fewer scales or a larger image."
+        )
+    if max(height, width) * ratio > MAX_OUTPUT_SIDE:
+        raise gr.Error(f"The output would be larger than {MAX_OUTPUT_SIDE} pixels per side; lower the size ratio.")
+    frames: list[tuple[Any, str]] = []
+    for item in stream(
+        hb.synthesize_with_details,
+        image,
+        scales=int(scales),
+        orientations=int(orientations),
+        iterations=int(iterations),
+        size=float(ratio) if ratio != 1 else None,
+        edges=edges,
+        seed=int(seed),
+    ):
+        if isinstance(item, Done):
+            result: hb.HBResult = item.result
+            mosaics, figure = _views(result, 0)
+            yield to_pil(result.texture), frames, to_pil(tile(result.texture)), mosaics, _band_menu(result), figure, result
+        else:
+            label = "noise start" if item.iteration == 0 else f"iteration {item.iteration}"
+            frames = [*frames, (to_pil(item.image), label)]
+            yield to_pil(item.image), frames, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+
+
+@ui_errors
+def show_band(result: hb.HBResult | None, band: int | None):
+    if result is None or band is None:
+        raise gr.Error("Run a synthesis first.")
+    return _views(result, int(band))
+
+
+@ui_errors
+def show_filters(scales: int, orientations: int):
+    return to_pil(filter_bank_image(int(scales), int(orientations)))
+
+
+def create_demo() -> gr.Blocks:
+    with gr.Blocks() as demo:
+        gr.Markdown(INTRO)
+        result_state = gr.State(None)
+        with gr.Row():
+            with gr.Column(scale=2, min_width=300):
+                source = ImageUpload(label="Example texture", height=260)
+                gr.Examples(example_paths(*EXAMPLES), inputs=source, label="Examples (scikit-image, CC0 / public domain)")
+                with gr.Row():
+                    scales = gr.Slider(1, 6, value=default_of(hb.synthesize, "scales"), step=1, label="Scales")
+                    orientations = gr.Slider(2, 8, value=default_of(hb.synthesize, "orientations"), step=1, label="Orientations")
+                with gr.Row():
+                    iterations = gr.Slider(1, 20, value=default_of(hb.synthesize, "iterations"), step=1, label="Iterations")
+                    ratio = gr.Slider(0.5, 3.0, value=1.0, step=0.25, label="Output size (x example)")
+                with gr.Accordion("More settings", open=False):
+                    edges = gr.Radio(["periodic", "mirror"], value=default_of(hb.synthesize, "edges"), label="Example edges",
+                                     info="periodic: Moisan's periodic component (IPOL default); mirror: symmetric extension")
+                    seed = gr.Number(value=default_of(hb.synthesize, "seed"), precision=0, minimum=0, label="Seed")
+                    max_side = gr.Slider(64, MAX_INPUT_SIDE, value=256, step=32, label="Resize example to at most (px)")
+                with gr.Row():
+                    run_button = gr.Button("Synthesise", variant="primary")
+                    stop_button = gr.Button("Stop", variant="stop")
+            with gr.Column(scale=3, min_width=360):
+                texture = gr.Image(label="Synthesised texture", format="png", interactive=False, height=380)
+                strip = gr.Gallery(label="Noise start and iterations", columns=6, height=150, allow_preview=True)
+        with gr.Tabs():
+            with gr.Tab("Subbands and histograms"):
+                gr.Markdown(
+                    "Steerable pyramid of the example and of the synthesis: residual highpass on top, then one row per "
+                    "scale (fine to coarse) and one column per orientation, residual lowpass at the bottom."
+                )
+                with gr.Row():
+                    mosaic = gr.Image(label="Subbands", show_label=False, format="png", interactive=False)
+                    with gr.Column():
+                        band = gr.Dropdown(label="Subband", choices=[], interactive=True)
+                        histogram = gr.Plot(label="Subband histograms: example vs noise start vs synthesis", show_label=False)
+            with gr.Tab("Tiled 2x2"):
+                gr.Markdown("Four copies side by side: with periodic edges the synthesis tiles without seams.")
+                tiled = gr.Image(label="Synthesis tiled 2x2", format="png", interactive=False)
+            with gr.Tab("Filter bank"):
+                gr.Markdown("The steerable filters in space, one row per scale (fine to coarse), one column per orientation.")
+                filters = gr.Image(label="Steerable filters", format="png", interactive=False)
+
+        run_event = run_button.click(
+            run,
+            inputs=[source, scales, orientations, iterations, ratio, edges, seed, max_side],
+            outputs=[texture, strip, tiled, mosaic, band, histogram, result_state],
+            api_name="pyramid_texture",
+            concurrency_limit=2,
+            concurrency_id="cpu_light",
+        )
+        stop_button.click(None, cancels=[run_event], api_name=False)
+        band.select(show_band, inputs=[result_state, band], outputs=[mosaic, histogram], api_name=False)
+        for control in (scales, orientations):
+            control.release(show_filters, inputs=[scales, orientations], outputs=filters, api_name=False)
+        demo.load(show_filters, inputs=[scales, orientations], outputs=filters, api_name=False)
+    return demo
+
+
+if __name__ == "__main__":
+    launch_alone(create_demo())
