@@ -80,6 +80,13 @@ class Samples:
     classes: tuple[int, ...] | None
     truncation: float
 
+    def pil_images(self, upscale: int = 1) -> list:
+        """One PIL image per sample (nearest-neighbour ``upscale``)."""
+        from ..images import to_pil
+
+        images = latent._upscale(self.images, upscale)
+        return [to_pil(images[i : i + 1]) for i in range(images.shape[0])]
+
     def captions(self) -> list[str]:
         if self.classes is None:
             return [f"seed {s}" for s in self.seeds]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -39,6 +40,8 @@ __all__ = [
     "strip_image",
     "to_uint8_frames",
     "save_animation",
+    "WalkFiles",
+    "export_walk",
 ]
 
 #: z is drawn from a standard normal truncated to [-2, 2] (as BigGAN's published sampler).
@@ -196,10 +199,12 @@ def bilinear_grid(corners: Tensor, rows: int, cols: int | None = None) -> Tensor
 
 
 # ------------------------------------------------------------------ images and export
-def grid_image(images: Tensor, *, nrow: int | None = None, padding: int = 2, upscale: int = 1) -> Tensor:
-    """Tile (N, 3, H, W) images in [0, 1] into one (1, 3, H', W') grid, white padding."""
+def grid_image(images: Tensor | Sequence[Tensor], *, nrow: int | None = None, padding: int = 2, upscale: int = 1) -> Tensor:
+    """Tile (N, 3, H, W) images in [0, 1] (or a list of (1, 3, H, W)) into one (1, 3, H', W') grid, white padding."""
     from torchvision.utils import make_grid
 
+    if not isinstance(images, Tensor):
+        images = torch.cat(list(images)) if len(images) else torch.empty(0, 3, 1, 1)
     if images.shape[0] == 0:
         raise ValueError("no images to tile")
     nrow = nrow or max(1, math.ceil(math.sqrt(images.shape[0])))
@@ -254,3 +259,29 @@ def save_animation(frames: Tensor, path: str | os.PathLike, *, fps: float = 24.0
     else:
         raise ValueError(f"expected an output ending in .gif or .mp4, got {path.name!r}")
     return path
+
+
+@dataclass(frozen=True)
+class WalkFiles:
+    """The files of one exported latent walk."""
+
+    gif: Path
+    mp4: Path
+    strip: Path
+
+
+def export_walk(frames: Tensor, directory: str | os.PathLike, *, fps: float = 24.0, upscale: int | None = None, name: str = "walk") -> WalkFiles:
+    """Write a walk as ``name.gif``, ``name.mp4`` and ``name_strip.png`` into ``directory``.
+
+    ``upscale`` defaults to the smallest integer that makes frames at least 256 px wide
+    (64 px DCGAN frames are tiny on a projector).
+    """
+    from ..images import save_image
+
+    directory = Path(directory)
+    upscale = upscale or max(1, -(-256 // frames.shape[-1]))
+    return WalkFiles(
+        gif=save_animation(frames, directory / f"{name}.gif", fps=fps, upscale=upscale),
+        mp4=save_animation(frames, directory / f"{name}.mp4", fps=fps, upscale=upscale),
+        strip=save_image(strip_image(frames, upscale=max(1, upscale // 2)), directory / f"{name}_strip.png"),
+    )
