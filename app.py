@@ -29,21 +29,35 @@ textures to **Gatys'** neural textures and style transfer, **GAN** latent spaces
 """
 
 
+def _tab_demos() -> list[tuple[str, gr.Blocks]]:
+    """Each tab's Blocks, built outside the app's context.
+
+    A Blocks created inside another Blocks' ``with`` renders itself there at once, so
+    a later ``.render()`` would put the tab's components on the page twice (measured
+    with Gradio 6.31: every component id appeared twice in the layout).
+    """
+    demos = []
+    for label, module in TABS:
+        try:
+            tab = importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            # a tab not in this checkout (a branch without that feature) must not take the others down
+            if not (err.name or "").startswith(("demos.", "synth.")):
+                raise
+            continue
+        demos.append((label, tab.create_demo()))
+    return demos
+
+
 def build_app() -> gr.Blocks:
     """Assemble the tabs; no model is loaded here."""
+    demos = _tab_demos()
     with gr.Blocks(title="Image Synthesis Lab") as app:
         gr.Markdown(INTRO)
         with gr.Tabs():
-            for label, module in TABS:
-                try:
-                    demo = importlib.import_module(module)
-                except ModuleNotFoundError as err:
-                    # a tab not in this checkout must not take the other tabs down
-                    if err.name not in (module, "synth.heeger_bergen") and not (err.name or "").startswith(("demos.", "synth.")):
-                        raise
-                    continue
+            for label, demo in demos:
                 with gr.Tab(label):
-                    demo.create_demo().render()
+                    demo.render()
         cache_panel()
     return app
 

@@ -265,12 +265,12 @@ def _toy_ui() -> None:
             loss = gr.Radio(["non-saturating", "minimax"], value="non-saturating", label="Generator loss")
             lr_g = gr.Slider(1e-4, 1e-2, value=2e-3, step=1e-4, label="Learning rate of G")
             lr_d = gr.Slider(1e-4, 1e-2, value=2e-3, step=1e-4, label="Learning rate of D")
-            per_frame = gr.Slider(1, 200, value=10, step=1, label="Training steps per frame")
+            per_frame = gr.Slider(1, 200, value=20, step=1, label="Training steps per frame")
             seed = gr.Number(0, precision=0, minimum=0, label="Seed")
             with gr.Accordion("Draw your own data (target 'drawn')", open=False):
                 drawing = gr.Sketchpad(label="Draw points or strokes", canvas_size=(360, 360), type="numpy", image_mode="RGBA")
         with gr.Column(scale=3):
-            view = gr.Image(label="Training", format="png", interactive=False)
+            view = gr.Image(label="Training", show_label=False, format="png", interactive=False)
             summary = gr.Markdown()
             with gr.Row():
                 play = gr.Button("▶ Play", variant="primary")
