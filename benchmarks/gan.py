@@ -1,8 +1,9 @@
 """GAN timings: DCGAN batch 1/16/64, BigGAN-deep-128 (random weights) batch 1/8, and a
 60-frame interpolation end to end (latents, rendering, GIF + MP4 encoding).
 
-If ``pytorch-pretrained-biggan`` is installed (a benchmark-only dependency, never in
-requirements.txt), its BigGAN runs on the same random weights in the same process and
+If ``pytorch-pretrained-biggan`` is installed (``pip install pytorch-pretrained-biggan``:
+a benchmark-only dependency, never in requirements.txt; it keeps the installed torch
+and adds boto3), its BigGAN runs on the same random weights in the same process and
 the largest output difference is reported.
 
     python benchmarks/gan.py [--repeats 3] [--device cpu]

@@ -99,10 +99,6 @@ class _SpectralNorm(nn.Module):
             self._cache = (key, weight)
         return weight
 
-    @property
-    def extra_bytes(self) -> int:
-        return 0 if self._cache is None else self._cache[1].numel() * self._cache[1].element_size()
-
 
 class SNLinear(_SpectralNorm):
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
@@ -296,8 +292,9 @@ class BigGAN(nn.Module):
 
     @property
     def extra_bytes(self) -> int:
-        """Bytes of the cached normalised weights (counted by the model cache)."""
-        return sum(m.extra_bytes for m in self.modules() if isinstance(m, _SpectralNorm))
+        """Bytes of the normalised weights a frozen model caches on its first forward pass
+        (as many as ``weight_orig`` holds); the model cache counts them from the start."""
+        return sum(m.weight_orig.numel() * m.weight_orig.element_size() for m in self.modules() if isinstance(m, _SpectralNorm))
 
     def forward(self, z: Tensor, class_vector: Tensor, truncation: float) -> Tensor:
         truncation = float(truncation)
