@@ -19,6 +19,7 @@ from demos.common import allowed_paths, cache_panel
 #: (tab label, module): the tabs, in lecture order.
 TABS: list[tuple[str, str]] = [
     ("Pyramid textures", "demos.pyramid_texture"),
+    ("GAN latent space", "demos.gan_latent"),
 ]
 
 INTRO = """# 🎨 Image Synthesis Lab

@@ -22,7 +22,7 @@ from ..weights import WeightsUnavailable
 __all__ = ["VERBS", "main", "default_of", "parse_size"]
 
 #: Modules defining ``add_parser``; the order is the order of ``--help``.
-VERBS: list[str] = ["synth.cli.weights_cmd", "synth.cli.pyramid_cmd"]
+VERBS: list[str] = ["synth.cli.weights_cmd", "synth.cli.pyramid_cmd", "synth.cli.gan_cmd"]
 
 
 def default_of(function: Callable[..., Any], parameter: str) -> Any:

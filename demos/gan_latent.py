@@ -1,0 +1,291 @@
+"""GAN latent space: sample pretrained generators, walk between samples, and watch a
+2-D GAN learn (the generator as a distribution transformer). UI only: :mod:`synth.gan` does the work."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+
+import gradio as gr
+
+from demos.common import availability_markdown, launch_alone, ui_errors
+from synth.gan import generate, latent, toy
+from synth.gan.imagenet import class_names
+from synth.gan.toy_view import render as render_toy
+from synth.images import load_image, save_image
+
+RANDOM_CLASS = "(random class per cell)"
+MODEL_CHOICES = [
+    ("DCGAN · faces 64×64 · works offline", "dcgan/faces-64"),
+    ("BigGAN-deep 128×128 · ImageNet classes", "biggan/deep-128"),
+    ("BigGAN-deep 256×256 · ImageNet classes", "biggan/deep-256"),
+    ("BigGAN-deep 512×512 · ImageNet classes (slow on CPU)", "biggan/deep-512"),
+]
+MAX_PLAY_SECONDS = 180  # one Play streams at most this long (a public Space shares its CPU)
+MAX_TOY_STEPS = 20_000
+FRAME_SECONDS = 1 / 12
+
+INTRO = """## GAN latent space
+A generator G turns a random vector **z** into an image. Every cell below is one z, named by its **seed**,
+so "seed 7" is the same image on every machine. **Truncation** samples z closer to the centre of the
+distribution: less variety, more typical images (Brock et al. 2019).
+
+* **DCGAN faces** (Radford et al. 2016, the PyTorch-tutorial network) works offline. Its weights come from the
+  PyPI package `gan-face-generate` 1.1.1 (MIT licence, Chien Liu) and were trained on **DigiFace-1M**, Microsoft's
+  one million *synthetic* rendered faces (Bae et al., WACV 2023; the dataset itself is licensed for non-commercial
+  research only). 64×64 pixels: expect blurry faces.
+* **BigGAN-deep** (Brock et al. 2019; weights MIT, converted by Hugging Face) draws any of the 1000 ImageNet
+  classes; it needs its weights from the hub, or cached beforehand with the command shown below.
+"""
+
+TOY_INTRO = """### A GAN in two dimensions
+z comes from a 2-D Gaussian (left). G moves every z to a point in the plane (middle, purple) and tries to land
+on the real data (green). D colours the plane: green where it believes "real", purple where "fake". The
+blue/orange lines are a regular grid of z values carried through G: the sheet G lays over the plane.
+Press **Play**; switch the generator loss to *minimax* and restart to see training stall
+(Goodfellow et al. 2014, sec. 3). Pick "drawn" and draw your own data on the canvas.
+"""
+
+
+def _class_arg(model: str, choice: str | None) -> str | None:
+    if not generate.is_conditional(model) or not choice or choice == RANDOM_CLASS:
+        return None
+    return choice
+
+
+@ui_errors
+def on_model(model: str):
+    conditional = generate.is_conditional(model)
+    return gr.update(visible=conditional), generate.default_truncation(model), availability_markdown(generate.GAN_MODELS)
+
+
+@ui_errors
+def do_sample(model: str, class_choice: str, seed: float, truncation: float, count: float):
+    samples = generate.sample(model, seed=seed, n=count, truncation=truncation, class_name=_class_arg(model, class_choice))
+    upscale = _upscale_for(samples.images.shape[-1])
+    gallery = list(zip(samples.pil_images(upscale), samples.captions()))
+    return gallery, _grid_file(samples.images, upscale), list(samples.seeds), f"{len(samples.seeds)} samples, seeds {samples.seeds[0]}…{samples.seeds[-1]}. Click a cell to pick it for re-rolling and interpolation."
+
+
+def _upscale_for(side: int) -> int:
+    """64-px DCGAN cells are shown at 128 px (nearest neighbour: crisp pixels)."""
+    return max(1, 128 // side)
+
+
+def _grid_file(images, upscale: int = 1) -> str:
+    path = tempfile.NamedTemporaryFile(prefix="gan_grid_", suffix=".png", delete=False).name
+    save_image(latent.grid_image(images, upscale=upscale), path)
+    return path
+
+
+@ui_errors
+def on_select(seeds: list[int], slot: str, evt: gr.SelectData):
+    index = int(evt.index)
+    if not seeds or index >= len(seeds):
+        raise gr.Error("Sample a grid first.")
+    seed = seeds[index]
+    a_update = seed if slot == "A" else gr.update()
+    b_update = seed if slot == "B" else gr.update()
+    note = f"Cell {index + 1} (seed {seed}) is now endpoint {slot}; the next click sets {'B' if slot == 'A' else 'A'}."
+    return index, a_update, b_update, "B" if slot == "A" else "A", note
+
+
+@ui_errors
+def do_reroll(model: str, class_choice: str, truncation: float, seeds: list[int], selected: int | None, gallery):
+    if not seeds or not gallery:
+        raise gr.Error("Sample a grid first, then click the cell to re-roll.")
+    if selected is None:
+        raise gr.Error("Click a cell of the grid first: that cell gets a new seed.")
+    seeds = latent.reroll(seeds, int(selected))
+    cell = generate.sample(model, seeds=[seeds[selected]], truncation=truncation, class_name=_class_arg(model, class_choice))
+    items = [(item[0], item[1]) for item in gallery]
+    items[selected] = (cell.pil_images(_upscale_for(cell.images.shape[-1]))[0], cell.captions()[0])
+    grid = _grid_file([load_image(image) for image, _ in items])  # only this cell was rendered again
+    return items, grid, seeds, f"Cell {selected + 1} re-rolled: seed {seeds[selected]}."
+
+
+@ui_errors
+def do_interpolate(model: str, class_choice: str, truncation: float, seed_a: float, seed_b: float, method: str, steps: float, loop: bool, progress=gr.Progress()):
+    progress(0, desc="rendering frames")
+    frames = generate.interpolate(
+        model, seeds=(seed_a, seed_b), steps=steps, method=method, truncation=truncation,
+        class_name=_class_arg(model, class_choice), loop=loop,
+        callback=lambda done, total: progress(done / total, desc=f"frame {done} of {total}"),
+    )  # fmt: skip
+    progress(1.0, desc="encoding GIF and MP4")
+    files = latent.export_walk(frames, tempfile.mkdtemp(prefix="gan_walk_"), fps=24)
+    return str(files.gif), str(files.strip), [str(files.gif), str(files.mp4)]
+
+
+@ui_errors
+def do_walk(model: str, class_choice: str, truncation: float, corners: str, size: float):
+    try:
+        seeds = [int(part) for part in str(corners).replace(" ", "").split(",") if part]
+    except ValueError:
+        raise gr.Error(f"Corner seeds must be four whole numbers like 0,1,2,3; got {corners!r}") from None
+    walk = generate.latent_walk(model, seeds=seeds, size=size, truncation=truncation, class_name=_class_arg(model, class_choice))
+    return _grid_file(walk.images, _upscale_for(walk.images.shape[-1]))
+
+
+# ------------------------------------------------------------------ 2-D GAN
+def _drawn_points(drawing):
+    if drawing is None:
+        raise gr.Error("Draw some points or strokes on the canvas first.")
+    image = drawing.get("composite") if isinstance(drawing, dict) else drawing
+    if image is None:
+        raise gr.Error("Draw some points or strokes on the canvas first.")
+    import numpy as np
+
+    array = np.asarray(image)
+    luminance = array[..., :3].mean(axis=-1)
+    mask = luminance < 200
+    if array.shape[-1] == 4:
+        mask &= array[..., 3] > 128
+    return toy.points_from_mask(mask)
+
+
+def _new_toy(target, drawing, noise, loss, lr_g, lr_d, seed) -> toy.ToyGAN:
+    points = _drawn_points(drawing) if target == "drawn" else None
+    return toy.ToyGAN(target, points=points, noise=noise, loss=loss, lr_g=lr_g, lr_d=lr_d, seed=int(seed or 0))
+
+
+@ui_errors
+def toy_reset(target, drawing, noise, loss, lr_g, lr_d, seed):
+    gan = _new_toy(target, drawing, noise, loss, lr_g, lr_d, seed)
+    return render_toy(gan), toy.summary(gan), gan
+
+
+@ui_errors
+def toy_step(gan, target, drawing, noise, loss, lr_g, lr_d, seed):
+    gan = gan or _new_toy(target, drawing, noise, loss, lr_g, lr_d, seed)
+    gan.set_options(loss=loss, lr_g=lr_g, lr_d=lr_d)
+    gan.step(1)
+    return render_toy(gan), toy.summary(gan), gan
+
+
+@ui_errors
+def toy_options(gan, loss, lr_g, lr_d):
+    if gan is not None:
+        gan.set_options(loss=loss, lr_g=lr_g, lr_d=lr_d)  # a running Play picks this up at its next frame
+    return gan
+
+
+@ui_errors
+def toy_play(gan, target, drawing, noise, loss, lr_g, lr_d, seed, per_frame, frames_limit=None):
+    """Train and stream a frame every ``per_frame`` steps until Pause, the step cap or the time cap."""
+    gan = gan or _new_toy(target, drawing, noise, loss, lr_g, lr_d, seed)
+    per_frame = int(per_frame)
+    if not 1 <= per_frame <= 200:
+        raise gr.Error(f"Steps per frame must be between 1 and 200, got {per_frame}.")
+    start = time.monotonic()
+    frames = 0
+    while gan.step_count < MAX_TOY_STEPS and time.monotonic() - start < MAX_PLAY_SECONDS:
+        tick = time.monotonic()
+        gan.step(per_frame)
+        frames += 1
+        yield render_toy(gan), toy.summary(gan), gan
+        if frames_limit and frames >= frames_limit:
+            return
+        time.sleep(max(0.0, FRAME_SECONDS - (time.monotonic() - tick)))
+    yield render_toy(gan), toy.summary(gan) + " · paused (step or time cap; press Reset or Play)", gan
+
+
+def create_demo() -> gr.Blocks:
+    with gr.Blocks() as demo:
+        gr.Markdown(INTRO)
+        with gr.Tabs():
+            with gr.Tab("Sample & interpolate"):
+                _sampling_ui(demo)
+            with gr.Tab("2-D GAN: G as a distribution transformer"):
+                _toy_ui()
+    return demo
+
+
+def _sampling_ui(demo: gr.Blocks) -> None:
+    seeds = gr.State([])
+    selected = gr.State(None)
+    slot = gr.State("A")
+    with gr.Row():
+        with gr.Column(scale=1, min_width=280):
+            model = gr.Dropdown(MODEL_CHOICES, value="dcgan/faces-64", label="Generator")
+            availability = gr.Markdown(availability_markdown(generate.GAN_MODELS))
+            class_choice = gr.Dropdown(
+                [RANDOM_CLASS, *class_names()], value=RANDOM_CLASS, filterable=True, visible=False,
+                label="ImageNet class (type to search)",
+            )  # fmt: skip
+            seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed of the first cell")
+            truncation = gr.Slider(0.02, 1.0, value=1.0, step=0.02, label="Truncation (lower: more typical, less varied)")
+            count = gr.Slider(1, generate.MAX_CELLS, value=16, step=1, label="Samples in the grid")
+            sample_btn = gr.Button("Sample", variant="primary")
+        with gr.Column(scale=2):
+            gallery = gr.Gallery(label="Samples (click a cell)", columns=4, height=520, format="png", object_fit="contain")
+            status = gr.Markdown()
+            with gr.Row():
+                reroll_btn = gr.Button("Re-roll the selected cell")
+                grid_file = gr.File(label="Grid (PNG)")
+    gr.Markdown("### Walk between two samples")
+    with gr.Row():
+        seed_a = gr.Number(1, precision=0, label="Seed A")
+        seed_b = gr.Number(2, precision=0, label="Seed B")
+        method = gr.Radio(["slerp", "lerp"], value="slerp", label="Interpolation")
+        steps = gr.Slider(2, 120, value=30, step=1, label="Frames A → B")
+        loop = gr.Checkbox(False, label="Loop A → B → A")
+    with gr.Row():
+        walk_btn = gr.Button("Interpolate", variant="primary")
+        stop_btn = gr.Button("Stop", variant="stop")
+    with gr.Row():
+        animation = gr.Image(label="Animation (GIF)", type="filepath", height=300)
+        strip = gr.Image(label="Strip", type="filepath", format="png", height=300)
+        downloads = gr.File(label="Download GIF and MP4", file_count="multiple")
+    with gr.Accordion("Latent walk grid: bilinear mix of four corner samples", open=False):
+        with gr.Row():
+            corners = gr.Textbox("0,1,2,3", label="Corner seeds (top-left, top-right, bottom-left, bottom-right)")
+            walk_size = gr.Slider(2, 8, value=5, step=1, label="Grid side")
+            walk_grid_btn = gr.Button("Make the grid")
+        walk_grid = gr.Image(label="Latent walk grid", type="filepath", format="png")
+
+    settings = [model, class_choice, truncation]
+    model.change(on_model, model, [class_choice, truncation, availability], api_name="gan_model", queue=False)
+    demo.load(lambda: availability_markdown(generate.GAN_MODELS), None, availability, api_name="gan_availability", queue=False)
+    sample_btn.click(do_sample, [model, class_choice, seed, truncation, count], [gallery, grid_file, seeds, status], api_name="gan_sample")
+    gallery.select(on_select, [seeds, slot], [selected, seed_a, seed_b, slot, status], api_name="gan_select", queue=False)
+    reroll_btn.click(do_reroll, [*settings, seeds, selected, gallery], [gallery, grid_file, seeds, status], api_name="gan_reroll")
+    run = walk_btn.click(do_interpolate, [*settings, seed_a, seed_b, method, steps, loop], [animation, strip, downloads], api_name="gan_interpolate")
+    stop_btn.click(None, cancels=[run], api_name="gan_stop")
+    walk_grid_btn.click(do_walk, [*settings, corners, walk_size], walk_grid, api_name="gan_walk")
+
+
+def _toy_ui() -> None:
+    gr.Markdown(TOY_INTRO)
+    state = gr.State(None)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            target = gr.Radio(list(toy.TARGETS), value="ring", label="Real data")
+            noise = gr.Radio(["gaussian", "uniform"], value="gaussian", label="p(z)")
+            loss = gr.Radio(["non-saturating", "minimax"], value="non-saturating", label="Generator loss")
+            lr_g = gr.Slider(1e-4, 1e-2, value=2e-3, step=1e-4, label="Learning rate of G")
+            lr_d = gr.Slider(1e-4, 1e-2, value=2e-3, step=1e-4, label="Learning rate of D")
+            per_frame = gr.Slider(1, 200, value=20, step=1, label="Training steps per frame")
+            seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+            with gr.Accordion("Draw your own data (target 'drawn')", open=False):
+                drawing = gr.Sketchpad(label="Draw points or strokes", canvas_size=(360, 360), type="numpy", image_mode="RGBA")
+        with gr.Column(scale=3):
+            view = gr.Image(label="Training", show_label=False, format="png", interactive=False)
+            summary = gr.Markdown()
+            with gr.Row():
+                play = gr.Button("▶ Play", variant="primary")
+                pause = gr.Button("⏸ Pause")
+                step = gr.Button("Step")
+                reset = gr.Button("Reset")
+    setup = [target, drawing, noise, loss, lr_g, lr_d, seed]
+    running = play.click(toy_play, [state, *setup, per_frame], [view, summary, state], api_name="gan2d_play")
+    pause.click(None, cancels=[running], api_name="gan2d_pause")
+    step.click(toy_step, [state, *setup], [view, summary, state], api_name="gan2d_step")
+    reset.click(toy_reset, setup, [view, summary, state], api_name="gan2d_reset")
+    for name, control in (("loss", loss), ("lr_g", lr_g), ("lr_d", lr_d)):
+        control.change(toy_options, [state, loss, lr_g, lr_d], state, api_name=f"gan2d_set_{name}", queue=False)
+    for name, control in (("target", target), ("noise", noise), ("seed", seed)):
+        control.change(toy_reset, setup, [view, summary, state], api_name=f"gan2d_set_{name}")
+
+if __name__ == "__main__":
+    launch_alone(create_demo())

@@ -1,0 +1,331 @@
+"""A GAN in two dimensions, trained live: the generator as a distribution transformer.
+
+The lecture's picture of a GAN: z from a simple 2-D distribution (Gaussian or
+uniform), a small MLP G that moves every z to a point G(z) in the plane, and an MLP D
+that tells real points from generated ones. Training (Goodfellow et al. 2014, eq. 1)
+alternates one step of D on
+
+    L_D = -E_x[log D(x)] - E_z[log(1 - D(G(z)))]
+
+with one step of G on either the minimax objective ``E_z[log(1 - D(G(z)))]`` or the
+non-saturating one ``-E_z[log D(G(z))]`` (sec. 3 of the paper: the minimax gradient
+vanishes early in training, when D rejects the fakes with confidence). Because
+everything is 2-D, the views in :mod:`synth.gan.toy_view` show real and generated
+points, D's decision surface and the image of a regular z-grid under G, after
+Kahng et al., *GAN Lab* (IEEE VIS 2018).
+
+References
+----------
+Goodfellow et al. (2014), *Generative Adversarial Nets*, NeurIPS, arXiv:1406.2661.
+Metz et al. (2017), *Unrolled GANs*, arXiv:1611.02163 (the ring of 8 Gaussians).
+Kahng et al. (2018), *GAN Lab*, arXiv:1809.01587.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = [
+    "TARGETS",
+    "EXTENT",
+    "RING_RADIUS",
+    "RING_SIGMA",
+    "ToyProgress",
+    "ToyGAN",
+    "train",
+    "ring_centres",
+    "modes_covered",
+    "points_from_mask",
+]
+
+Target = Literal["ring", "moons", "spiral", "line", "drawn"]
+Noise = Literal["gaussian", "uniform"]
+Loss = Literal["non-saturating", "minimax"]
+
+TARGETS: tuple[str, ...] = ("ring", "moons", "spiral", "line", "drawn")
+EXTENT = 3.0  # the views show the square [-3, 3]^2
+RING_RADIUS = 2.0
+RING_SIGMA = 0.1  # wide enough to see each mode as a blob when projected
+MAX_DRAWN_POINTS = 5000
+
+
+def ring_centres(k: int = 8, radius: float = RING_RADIUS) -> Tensor:
+    """Centres of the ring of ``k`` Gaussians: (k, 2)."""
+    angles = torch.arange(k) * (2 * math.pi / k)
+    return torch.stack([radius * torch.cos(angles), radius * torch.sin(angles)], dim=1)
+
+
+def _ring(n: int, gen: torch.Generator) -> Tensor:
+    centres = ring_centres()
+    return centres[torch.randint(len(centres), (n,), generator=gen)] + RING_SIGMA * torch.randn(n, 2, generator=gen)
+
+
+def _moons(n: int, gen: torch.Generator) -> Tensor:
+    t = math.pi * torch.rand(n, generator=gen)
+    upper = torch.rand(n, generator=gen) < 0.5
+    x = torch.where(upper, torch.cos(t), 1 - torch.cos(t))
+    y = torch.where(upper, torch.sin(t), 0.5 - torch.sin(t))
+    points = torch.stack([x - 0.5, y - 0.25], dim=1) * 1.6
+    return points + 0.06 * torch.randn(n, 2, generator=gen)
+
+
+def _spiral(n: int, gen: torch.Generator) -> Tensor:
+    t = torch.sqrt(torch.rand(n, generator=gen)) * 3 * math.pi  # uniform along the arc, roughly
+    radius = 0.25 + 2.2 * t / (3 * math.pi)
+    points = torch.stack([radius * torch.cos(t), radius * torch.sin(t)], dim=1)
+    return points + 0.05 * torch.randn(n, 2, generator=gen)
+
+
+def _line(n: int, gen: torch.Generator) -> Tensor:
+    t = 4 * torch.rand(n, generator=gen) - 2
+    points = torch.stack([t, 0.5 * t], dim=1)
+    return points + 0.03 * torch.randn(n, 2, generator=gen)
+
+
+_SAMPLERS: dict[str, Callable[[int, torch.Generator], Tensor]] = {
+    "ring": _ring,
+    "moons": _moons,
+    "spiral": _spiral,
+    "line": _line,
+}
+
+
+def points_from_mask(mask: np.ndarray, *, extent: float = EXTENT, max_points: int = MAX_DRAWN_POINTS) -> Tensor:
+    """Points in data coordinates from a drawing: every True pixel of an (H, W) mask.
+
+    Pixel (0, 0) is the top-left corner of the square ``[-extent, extent]^2`` (y up).
+    More than ``max_points`` pixels are thinned evenly.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    if mask.ndim != 2:
+        raise ValueError(f"expected a 2-D mask, got shape {mask.shape}")
+    rows, cols = np.nonzero(mask)
+    if len(rows) < 10:
+        raise ValueError(f"draw some strokes first: found {len(rows)} drawn pixels, need at least 10")
+    if len(rows) > max_points:
+        keep = np.linspace(0, len(rows) - 1, max_points).round().astype(int)
+        rows, cols = rows[keep], cols[keep]
+    height, width = mask.shape
+    x = (cols + 0.5) / width * 2 * extent - extent
+    y = extent - (rows + 0.5) / height * 2 * extent
+    return torch.tensor(np.stack([x, y], axis=1), dtype=torch.float32)
+
+
+def modes_covered(points: Tensor, centres: Tensor, sigma: float = RING_SIGMA, *, min_fraction: float = 0.01) -> int:
+    """How many modes hold at least ``min_fraction`` of the points within 3 sigma of their centre.
+
+    The usual mode-coverage count on the ring of Gaussians (Srivastava et al. 2017, VEEGAN, sec. 5.1).
+    """
+    distances = torch.cdist(points.float(), centres.float())  # (N, K)
+    near = distances < 3 * sigma
+    return int((near.float().mean(dim=0) >= min_fraction).sum())
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one thread in this block (the setting is per calling thread).
+
+    Networks this small are fastest on one thread; with several threads fighting over
+    shared CPUs (a free Space, a busy laptop) each step is up to 10x slower.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def mlp(width: int, depth: int, out: int) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    size = 2
+    for _ in range(depth):
+        layers += [nn.Linear(size, width), nn.LeakyReLU(0.2)]
+        size = width
+    layers.append(nn.Linear(size, out))
+    return nn.Sequential(*layers)
+
+
+@dataclass(frozen=True)
+class ToyProgress:
+    """Passed to ``train``'s callback after every step."""
+
+    step: int
+    total: int
+    d_loss: float
+    g_loss: float
+
+
+class ToyGAN:
+    """A generator and a discriminator on 2-D points, trained one step at a time.
+
+    Parameters
+    ----------
+    target
+        The real distribution: ``"ring"`` (8 Gaussians), ``"moons"``, ``"spiral"``,
+        ``"line"`` or ``"drawn"`` (``points`` sampled with a little jitter).
+    noise
+        p(z): standard ``"gaussian"`` or ``"uniform"`` on [-1, 1]^2.
+    loss
+        Generator objective: ``"non-saturating"`` or ``"minimax"``.
+    lr_g, lr_d
+        Adam learning rates (betas 0.5, 0.999 as in DCGAN).
+    batch_size, width, depth
+        Points per step; both MLPs have ``depth`` hidden layers of ``width`` units.
+    seed
+        Seeds the networks, the data and the noise: the same seed gives the same run.
+    """
+
+    def __init__(
+        self,
+        target: Target = "ring",
+        *,
+        points: Tensor | None = None,
+        noise: Noise = "gaussian",
+        loss: Loss = "non-saturating",
+        lr_g: float = 2e-3,
+        lr_d: float = 2e-3,
+        batch_size: int = 256,
+        width: int = 64,
+        depth: int = 3,
+        seed: int = 0,
+    ) -> None:
+        if target not in TARGETS:
+            raise ValueError(f"target must be one of {', '.join(TARGETS)}; got {target!r}")
+        if target == "drawn":
+            if points is None or len(points) < 10:
+                raise ValueError("the 'drawn' target needs at least 10 points (draw on the canvas)")
+            points = torch.as_tensor(points, dtype=torch.float32)
+            if points.ndim != 2 or points.shape[1] != 2:
+                raise ValueError(f"drawn points must have shape (N, 2), got {tuple(points.shape)}")
+        if noise not in ("gaussian", "uniform"):
+            raise ValueError(f"noise must be 'gaussian' or 'uniform', got {noise!r}")
+        self.target, self.points, self.noise = target, points, noise
+        self.batch_size = int(batch_size)
+        self.gen = torch.Generator().manual_seed(int(seed))
+        torch_state = torch.random.get_rng_state()
+        torch.manual_seed(int(seed))  # network initialisation
+        self.G, self.D = mlp(width, depth, 2), mlp(width, depth, 1)
+        torch.random.set_rng_state(torch_state)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=lr_g, betas=(0.5, 0.999))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr_d, betas=(0.5, 0.999))
+        self.set_options(loss=loss, lr_g=lr_g, lr_d=lr_d)
+        self.step_count = 0
+        self.history: list[tuple[int, float, float]] = []  # (step, D loss, G loss)
+        view = torch.Generator().manual_seed(int(seed) + 1)  # fixed points for the views
+        self.view_real = self.sample_real(600, view)
+        self.view_z = self.sample_z(600, view)
+
+    def set_options(self, *, loss: Loss | None = None, lr_g: float | None = None, lr_d: float | None = None) -> None:
+        """Change the generator objective or learning rates between steps (the lecture's knobs)."""
+        if loss is not None:
+            if loss not in ("non-saturating", "minimax"):
+                raise ValueError(f"loss must be 'non-saturating' or 'minimax', got {loss!r}")
+            self.loss = loss
+        for value, optimizer, name in ((lr_g, self.opt_g, "G"), (lr_d, self.opt_d, "D")):
+            if value is not None:
+                if not 0 < float(value) <= 0.1:
+                    raise ValueError(f"the learning rate of {name} must be in (0, 0.1], got {value}")
+                for group in optimizer.param_groups:
+                    group["lr"] = float(value)
+
+    def sample_real(self, n: int, gen: torch.Generator | None = None) -> Tensor:
+        gen = gen or self.gen
+        if self.target == "drawn":
+            assert self.points is not None
+            picked = self.points[torch.randint(len(self.points), (n,), generator=gen)]
+            return picked + 0.03 * torch.randn(n, 2, generator=gen)
+        return _SAMPLERS[self.target](n, gen)
+
+    def sample_z(self, n: int, gen: torch.Generator | None = None) -> Tensor:
+        gen = gen or self.gen
+        if self.noise == "uniform":
+            return 2 * torch.rand(n, 2, generator=gen) - 1
+        return torch.randn(n, 2, generator=gen)
+
+    def step(self, n: int = 1) -> tuple[float, float]:
+        """``n`` alternating updates of D then G; returns the last (D loss, G loss)."""
+        with one_thread():
+            return self._steps(int(n))
+
+    def _steps(self, n: int) -> tuple[float, float]:
+        d_value = g_value = float("nan")
+        with torch.enable_grad():
+            for _ in range(n):
+                real = self.sample_real(self.batch_size)
+                fake = self.G(self.sample_z(self.batch_size))
+                logits_real, logits_fake = self.D(real), self.D(fake.detach())
+                d_loss = F.softplus(-logits_real).mean() + F.softplus(logits_fake).mean()  # -log D(x) - log(1 - D(G(z)))
+                self.opt_d.zero_grad(set_to_none=True)
+                d_loss.backward()
+                self.opt_d.step()
+
+                logits = self.D(self.G(self.sample_z(self.batch_size)))
+                if self.loss == "non-saturating":
+                    g_loss = F.softplus(-logits).mean()  # -log D(G(z))
+                else:
+                    g_loss = -F.softplus(logits).mean()  # log(1 - D(G(z)))
+                self.opt_g.zero_grad(set_to_none=True)
+                g_loss.backward()
+                self.opt_g.step()
+                self.step_count += 1
+                d_value, g_value = d_loss.item(), g_loss.item()
+                self.history.append((self.step_count, d_value, g_value))
+        return d_value, g_value
+
+    @torch.no_grad()
+    def generate(self, z: Tensor | None = None) -> Tensor:
+        """G(z) for the given z (default: the fixed z of the views)."""
+        with one_thread():
+            return self.G(self.view_z if z is None else z)
+
+    @torch.no_grad()
+    def decision(self, xy: Tensor) -> Tensor:
+        """D(x) in (0, 1) (probability of "real") for points (N, 2)."""
+        with one_thread():
+            return torch.sigmoid(self.D(xy))[:, 0]
+
+
+def train(
+    target: Target = "ring",
+    *,
+    steps: int = 1000,
+    seed: int = 0,
+    points: Tensor | None = None,
+    noise: Noise = "gaussian",
+    loss: Loss = "non-saturating",
+    lr_g: float = 2e-3,
+    lr_d: float = 2e-3,
+    callback: Callable[[ToyProgress], None] | None = None,
+) -> ToyGAN:
+    """Train a :class:`ToyGAN` for ``steps`` steps (a few seconds on a CPU) and return it."""
+    steps = int(steps)
+    if not 0 <= steps <= 100_000:
+        raise ValueError(f"steps must be between 0 and 100000, got {steps}")
+    gan = ToyGAN(target, points=points, noise=noise, loss=loss, lr_g=lr_g, lr_d=lr_d, seed=seed)
+    for i in range(steps):
+        d_loss, g_loss = gan.step()
+        if callback:
+            callback(ToyProgress(i + 1, steps, d_loss, g_loss))
+    return gan
+
+
+def summary(gan: ToyGAN) -> str:
+    """One line for the UI: step, losses, and mode coverage on the ring."""
+    if not gan.history:
+        return "step 0: not trained yet"
+    step, d_loss, g_loss = gan.history[-1]
+    text = f"step {step}: D loss {d_loss:.3f} (2 ln 2 = 1.386 when D is fooled), G loss {g_loss:.3f}"
+    if gan.target == "ring":
+        covered = modes_covered(gan.generate(gan.sample_z(2000, torch.Generator().manual_seed(7))), ring_centres())
+        text += f" · modes covered: {covered} of 8"
+    return text
