@@ -41,6 +41,12 @@ class ImageUpload(gr.Image):
         kwargs.setdefault("sources", ["upload", "clipboard"])
         super().__init__(*args, **kwargs)
 
+    def get_config(self, cls: type | None = None) -> dict[str, Any]:
+        # Gradio serialises the props named in the constructor's signature; ours is
+        # (*args, **kwargs), which would send none (the browser then fails to draw
+        # the component: "Cannot read properties of undefined (reading 'some')").
+        return super().get_config(cls or gr.Image)
+
     def preprocess(self, payload: FileData | None) -> str | None:  # type: ignore[override]
         if payload is None:
             return None
