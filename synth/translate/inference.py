@@ -197,11 +197,12 @@ def translate(
     norm_stats
         How tiles of a CycleGAN (ResNet) generator get the whole image's
         InstanceNorm statistics: ``"exact"`` gathers them tile by tile, layer by
-        layer (:mod:`synth.translate.staged`; equals the untiled result, about a
-        third more compute, holds one quarter-resolution activation of the whole
+        layer (:mod:`synth.translate.staged`; equals the untiled result, about
+        1.4x its time, holds one quarter-resolution activation of the whole
         image); ``"downscaled"`` takes them from one pass over the image downscaled
         to ``stats_side`` and blends overlapping tiles (least memory; the tone
-        shifts a little). U-Net-256 tiles always use ``"downscaled"``.
+        shifts: mean |difference| 0.044 at 1024x768 with the vintage weights).
+        U-Net-256 tiles always use ``"downscaled"``.
     overlap
         Overlap of neighbouring blended tiles (a multiple of the network's
         multiple); default 128 pixels for the ResNet, 256 for U-Net-256.

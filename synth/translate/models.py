@@ -13,6 +13,9 @@ model code stays that of the official architecture:
   InstanceNorm layers that track no statistics; the official loader deletes them
   before loading (``__patch_instance_norm_state_dict`` in ``models/base_model.py``),
   and so do we, then everything else loads strictly;
+* :func:`add_missing_batch_norm_counts`: pix2pix files saved before PyTorch 0.4.1
+  have no BatchNorm ``num_batches_tracked``; PyTorch itself fills in 0 when it
+  loads such files, and so do we;
 * :func:`load_vintagify`: vintagify names the residual branch ``block`` where the
   official code says ``conv_block``; indices and shapes are otherwise the same.
 """
@@ -37,6 +40,7 @@ __all__ = [
     "TRANSLATORS",
     "translators",
     "drop_legacy_instance_norm_keys",
+    "add_missing_batch_norm_counts",
     "load_official",
     "load_vintagify",
 ]
@@ -61,10 +65,26 @@ def drop_legacy_instance_norm_keys(model: nn.Module, state: dict[str, torch.Tens
     return {key: value for key, value in state.items() if not legacy(key)}
 
 
+def add_missing_batch_norm_counts(model: nn.Module, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state`` with ``num_batches_tracked = 0`` for BatchNorm layers saved before PyTorch 0.4.1.
+
+    Files saved before that version have running statistics but no batch counter;
+    PyTorch's own ``BatchNorm._load_from_state_dict`` fills in 0 for them (the
+    counter only matters for training with ``momentum=None``).
+    """
+    state = dict(state)
+    for name, module in model.named_modules():
+        if isinstance(module, nn.BatchNorm2d) and module.track_running_stats:
+            if f"{name}.running_mean" in state and f"{name}.num_batches_tracked" not in state:
+                state[f"{name}.num_batches_tracked"] = torch.tensor(0, dtype=torch.long)
+    return state
+
+
 def load_official(model: nn.Module, paths: Sequence[Path]) -> None:
-    """Load an official pix2pix/CycleGAN generator file strictly, minus legacy InstanceNorm keys."""
+    """Load an official pix2pix/CycleGAN generator file strictly (legacy norm keys mended first)."""
     (path,) = paths
-    load_strict(model, drop_legacy_instance_norm_keys(model, read_state_dict(path)))
+    state = drop_legacy_instance_norm_keys(model, read_state_dict(path))
+    load_strict(model, add_missing_batch_norm_counts(model, state))
 
 
 def load_vintagify(model: nn.Module, paths: Sequence[Path]) -> None:
