@@ -12,11 +12,12 @@ import time
 
 import gradio as gr
 
-from demos.common import ImageUpload, availability_markdown, launch_alone, require_image, ui_errors
+from demos.common import ImageUpload, availability_markdown, launch_alone, missing_weights, require_image, ui_errors
 from synth.examples import example_paths
 from synth.images import load_image, to_pil
+from synth.runtime import gpu
 from synth.translate import TRANSLATORS, cycle, error_image, translate, translators
-from synth.weights import WeightsUnavailable, default_store
+from synth.weights import WeightsUnavailable
 
 MODELS = translators("cyclegan")
 CHOICES = [(f"{t.title}  ({t.name})", t.name) for t in MODELS]
@@ -34,11 +35,9 @@ loss* ‖F(G(x)) − x‖₁ (Zhu, Park, Isola & Efros, ICCV 2017). Translate an
 
 def status_line() -> str:
     """One line: which CycleGAN models run here, and the command that fetches the others."""
-    store = default_store()
-    missing = [t.name for t in MODELS if not store.availability(t.name).usable]
+    missing, command = missing_weights(t.name for t in MODELS)
     if not missing:
         return "✅ All CycleGAN generators are available."
-    command = f"`python -m synth weights download {' '.join(missing)}`"
     if OFFLINE_MODEL not in missing:
         return (
             f"⚠️ Only {len(MODELS) - len(missing)} of {len(MODELS)} generators are downloaded (the official ones "
@@ -49,8 +48,8 @@ def status_line() -> str:
 
 def default_model() -> str:
     """horse -> zebra where it is available, else the first available model, else the vintage one."""
-    store = default_store()
-    usable = [t.name for t in MODELS if store.availability(t.name).usable]
+    missing, _ = missing_weights(t.name for t in MODELS)
+    usable = [t.name for t in MODELS if t.name not in missing]
     return "cyclegan/horse2zebra" if "cyclegan/horse2zebra" in usable else (usable or [OFFLINE_MODEL])[0]
 
 
@@ -59,6 +58,7 @@ def _status() -> tuple[str, str, str]:
 
 
 @ui_errors
+@gpu(duration=60)
 def run_cyclegan(path, model, side, show_cycle, progress=gr.Progress()):
     """G(x), then (if asked and possible) F(G(x)), the error map and its mean."""
     image = load_image(require_image(path), max_side=int(side))

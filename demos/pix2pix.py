@@ -14,12 +14,12 @@ import time
 import gradio as gr
 import numpy as np
 
-from demos.common import ImageUpload, availability_markdown, launch_alone, require_image, ui_errors
+from demos.common import ImageUpload, availability_markdown, launch_alone, missing_weights, require_image, ui_errors
 from synth.examples import example_paths
 from synth.images import load_image, to_pil
+from synth.runtime import gpu
 from synth.translate import translate, translators
 from synth.translate.maps import MAP_PALETTE, sample_map
-from synth.weights import default_store
 
 MODELS = translators("pix2pix")
 CHOICES = [(f"{t.title}  ({t.name})", t.name) for t in MODELS]
@@ -43,11 +43,9 @@ MODE_INFO = (
 
 def status_line() -> str:
     """One line: which pix2pix models can run here, and the command that fetches the others."""
-    store = default_store()
-    missing = [t.name for t in MODELS if not store.availability(t.name).usable]
+    missing, command = missing_weights(t.name for t in MODELS)
     if not missing:
         return "✅ All pix2pix generators are available."
-    command = f"`python -m synth weights download {' '.join(missing)}`"
     if len(missing) == len(MODELS):
         return (
             "⚠️ **No pix2pix generator is available here** (offline, or efrosgans.eecs.berkeley.edu cannot be "
@@ -87,6 +85,7 @@ def _run(image, model: str, mode: str, seed: float, side: float, progress: gr.Pr
 
 
 @ui_errors
+@gpu(duration=60)
 def translate_upload(path, model, mode, seed, side, progress=gr.Progress()):
     """Translate an uploaded image; returns (output, note, the input for "compare")."""
     image = load_image(require_image(path), max_side=int(side))
@@ -95,6 +94,7 @@ def translate_upload(path, model, mode, seed, side, progress=gr.Progress()):
 
 
 @ui_errors
+@gpu(duration=60)
 def translate_drawing(editor, model, mode, seed, side, progress=gr.Progress()):
     """Translate the painted map; returns (output, note, the drawing for "compare")."""
     composite = None if editor is None else editor.get("composite")
@@ -106,6 +106,7 @@ def translate_drawing(editor, model, mode, seed, side, progress=gr.Progress()):
 
 
 @ui_errors
+@gpu(duration=60)
 def compare_cyclegan(last_input, mode, seed, side, progress=gr.Progress()):
     """pix2pix map2sat (paired) next to CycleGAN map2sat (unpaired) on the last input."""
     if last_input is None:
