@@ -7,7 +7,8 @@ plain forward pass of the official architecture (``model(x)`` on a padded [-1, 1
 input, as the official test script does); then :func:`synth.translate.translate`
 untiled (default mode: paper for the U-Net), and tiled with tiles of half the side: for the ResNet with exact
 whole-image InstanceNorm statistics (``norm_stats="exact"``) and with statistics
-from a 256-pixel downscaled pass (``"downscaled"``, overlap 64); for the U-Net
+from a 256-pixel downscaled pass (``"downscaled"``, default overlap: a quarter of the
+tile); for the U-Net
 (multiples of 256) with 512-pixel tiles overlapping by 256 where the image allows.
 Random weights (the architecture decides the cost). Peak memory: CPU, the rise of
 the process's VmHWM after a warm-up; CUDA, ``torch.cuda.max_memory_allocated``.
@@ -52,7 +53,7 @@ def measure(generator: str, size: int, method: str, device: str, dtype: str) -> 
         "reference": None,
         "untiled": dict(tile=0),
         "tiled exact": dict(tile=half, norm_stats="exact"),
-        "tiled downscaled": dict(tile=half, norm_stats="downscaled", overlap=64, stats_side=256),
+        "tiled downscaled": dict(tile=half, norm_stats="downscaled", stats_side=256),
         "tiled": dict(tile=512, overlap=256),
     }[method]
 

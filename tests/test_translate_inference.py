@@ -198,5 +198,7 @@ def test_bad_arguments_are_refused_with_a_message(resnet):
         translate(torch.rand(3, 32, 32), resnet)
     with pytest.raises(ValueError, match="tile must be"):
         translate(torch.rand(1, 3, 32, 32), resnet, tile=-1)
+    with pytest.raises(ValueError, match=r"overlap must be in \[0, tile\)"):
+        translate(torch.rand(1, 3, 64, 64), resnet, tile=32, overlap=32, norm_stats="downscaled")
     with pytest.raises(ValueError, match="norm_stats"):
         translate(torch.rand(1, 3, 32, 32), resnet, norm_stats="approximate")

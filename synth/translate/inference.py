@@ -204,8 +204,9 @@ def translate(
         shifts: mean |difference| 0.044 at 1024x768 with the vintage weights).
         U-Net-256 tiles always use ``"downscaled"``.
     overlap
-        Overlap of neighbouring blended tiles (a multiple of the network's
-        multiple); default 128 pixels for the ResNet, 256 for U-Net-256.
+        Overlap of neighbouring blended tiles (rounded up to the network's
+        multiple); default a quarter of the tile, at most 128 pixels for the ResNet
+        and 256 for U-Net-256.
     stats_side
         Longer side of the downscaled statistics pass.
     statistics
@@ -246,8 +247,11 @@ def translate(
             net, x, tile=tile, halo=STAGED_HALO, callback=lambda stage, i, n: report(Progress(f"stage {stage}", i, n))
         ).float().cpu()
     elif tiled:
-        overlap = (256 if multiple > 4 else 128) if overlap is None else overlap
-        overlap = min(math.ceil(overlap / multiple) * multiple, tile - multiple)
+        if overlap is None:  # a quarter of the tile, at most 128 (ResNet) or 256 (U-Net) pixels
+            overlap = min(tile // 4, 256 if multiple > 4 else 128)
+        overlap = math.ceil(overlap / multiple) * multiple
+        if not 0 <= overlap < tile:
+            raise ValueError(f"overlap must be in [0, tile); got {overlap} with tiles of {tile} pixels")
         if statistics is None and _needs_statistics(net, state):
             statistics = record_statistics(net, _downscaled(x, stats_side, multiple), state)
             report(Progress("statistics", 1, 1))
