@@ -17,9 +17,9 @@ from synth.translate.resnet import ResnetGenerator
 from synth.translate.unet import UnetGenerator
 from synth.weights import default_store
 
-LAYOUTS = Path("/work/shared/reference/layouts")
-if not LAYOUTS.is_dir():  # the shared folder as seen from a worktree or a CI checkout
-    LAYOUTS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "layouts"
+# ../shared/reference/layouts next to the checkout (DESIGN.md); worktrees sit one level deeper.
+_CANDIDATES = [Path(__file__).resolve().parents[n] / "shared" / "reference" / "layouts" for n in (2, 3)]
+LAYOUTS = next((path for path in _CANDIDATES if path.is_dir()), _CANDIDATES[0])
 
 
 def _layout(name: str) -> dict:
