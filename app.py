@@ -20,6 +20,8 @@ from demos.common import allowed_paths, cache_panel
 TABS: list[tuple[str, str]] = [
     ("Pyramid textures", "demos.pyramid_texture"),
     ("GAN latent space", "demos.gan_latent"),
+    ("pix2pix", "demos.pix2pix"),
+    ("CycleGAN", "demos.cyclegan"),
 ]
 
 INTRO = """# 🎨 Image Synthesis Lab

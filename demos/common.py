@@ -108,6 +108,14 @@ def availability_markdown(names: Iterable[str]) -> str:
     return "\n".join(lines)
 
 
+def missing_weights(names: Iterable[str]) -> tuple[list[str], str]:
+    """The checkpoints among ``names`` that cannot be used here (not cached, host not known to
+    answer), and the one command that fetches them all. Never blocks on the network."""
+    store = default_store()
+    missing = [name for name in names if not store.availability(name).usable]
+    return missing, f"`python -m synth weights download {' '.join(missing)}`"
+
+
 def cache_panel(app: gr.Blocks) -> None:
     """A small "Models in memory" panel: what is loaded, its bytes, hit/miss/evict counters."""
 

@@ -1,7 +1,8 @@
 """Example images that ship with our dependencies, so every example works offline.
 
 All come from scikit-image's bundled data (``skimage.data``; public domain or CC0,
-see ``skimage/data/README.txt``), cropped where a texture is wanted. They are
+see ``skimage/data/README.txt``), cropped where a texture is wanted, except ``map``,
+a street map drawn by :func:`synth.translate.maps.sample_map`. They are
 written once as PNG files to a cache folder (``SYNTH_EXAMPLES_DIR``, default
 ``~/.cache/image-synthesis-lab/examples``) because Gradio examples are file paths.
 """
@@ -45,8 +46,15 @@ EXAMPLES: dict[str, Example] = {
         Example("astronaut", "Eileen Collins (photo)", data.astronaut, f"{_SKIMAGE}, public domain (NASA)"),
         Example("rocket", "Rocket launch pad (photo)", data.rocket, f"{_SKIMAGE}, public domain (NASA/SpaceX)"),
         Example("camera", "Cameraman (grey photo)", data.camera, f"{_SKIMAGE}, CC0"),
+        Example("map", "Street map in the pix2pix map palette", lambda: _sample_map(), "drawn by synth.translate.maps"),
     )
 }
+
+
+def _sample_map() -> np.ndarray:
+    from .translate.maps import sample_map
+
+    return sample_map(256)
 
 
 def _examples_dir() -> Path:

@@ -1,0 +1,136 @@
+"""Normalisation and dropout layers whose test-time behaviour is chosen per call.
+
+The generators of pix2pix and CycleGAN are shared by every request of the app (one
+cached model per device), so a request must not switch a shared model between
+``train()`` and ``eval()``. Instead these layers read a per-call
+:class:`TestTimeState` from a :class:`contextvars.ContextVar` (thread- and
+task-local), set with :func:`test_time`:
+
+* ``batch_stats``: BatchNorm normalises with the statistics of the batch in hand,
+  as pix2pix does at test time (Isola et al. 2017, section 3.3: "we apply dropout
+  at test time, and we apply batch normalization using the statistics of the test
+  batch, rather than aggregated statistics of the training batch"), instead of its
+  running averages;
+* ``dropout``: a ``torch.Generator`` that draws the dropout masks (on the CPU, then
+  moved, so a seed gives the same masks on every device); ``None`` turns dropout off;
+* ``record`` / ``frozen``: normalisation statistics are recorded in one pass (e.g. a
+  downscaled pass over the whole image) and reused in later passes (the tiles of a
+  large image), so every tile is normalised alike and no seams appear.
+
+Class names and parameters equal ``torch.nn``'s, so ``state_dict()`` keys and shapes
+are those of the official checkpoints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "TestTimeState",
+    "test_time",
+    "Statistics",
+    "InstanceNorm2d",
+    "BatchNorm2d",
+    "Dropout",
+]
+
+#: Per-module normalisation statistics: module -> (mean, biased variance), float32,
+#: shaped to broadcast over (B, C, H, W): (B, C) for instance norm, (1, C) for batch norm.
+Statistics = dict[nn.Module, tuple[torch.Tensor, torch.Tensor]]
+
+
+@dataclass
+class TestTimeState:
+    """How normalisation and dropout layers behave during one call (see module docstring)."""
+
+    batch_stats: bool = False
+    dropout: torch.Generator | None = None
+    record: Statistics | None = None
+    frozen: Statistics | None = None
+
+
+_STATE: contextvars.ContextVar[TestTimeState] = contextvars.ContextVar("synth_translate_state", default=TestTimeState())
+
+
+@contextlib.contextmanager
+def test_time(state: TestTimeState) -> Iterator[TestTimeState]:
+    """Run the block with ``state`` for every layer of this module (this thread/task only)."""
+    token = _STATE.set(state)
+    try:
+        yield state
+    finally:
+        _STATE.reset(token)
+
+
+def _normalise(x: torch.Tensor, mean: torch.Tensor, var: torch.Tensor, eps: float, weight, bias) -> torch.Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias, computed in float32, returned in x's dtype."""
+    scale = torch.rsqrt(var.to(x.device) + eps)
+    shift = -mean.to(x.device) * scale
+    if weight is not None:
+        scale = scale * weight.float()
+        shift = shift * weight.float() + bias.float()
+    return torch.addcmul(shift[..., None, None], x.float(), scale[..., None, None]).to(x.dtype)
+
+
+def _stats(x: torch.Tensor, dims: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    var, mean = torch.var_mean(x.float(), dim=dims, correction=0)
+    return mean, var
+
+
+class InstanceNorm2d(nn.InstanceNorm2d):
+    """``nn.InstanceNorm2d`` (Ulyanov et al. 2016) whose statistics can be recorded and frozen."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        state = _STATE.get()
+        if state.frozen is not None and self in state.frozen:
+            mean, var = state.frozen[self]
+        elif state.record is not None:
+            mean, var = state.record[self] = _stats(x, (2, 3))
+        else:
+            return super().forward(x)
+        return _normalise(x, mean, var, self.eps, self.weight, self.bias)
+
+
+class BatchNorm2d(nn.BatchNorm2d):
+    """``nn.BatchNorm2d`` (Ioffe & Szegedy 2015) that never updates its running statistics.
+
+    It normalises with the running averages (``eval()`` behaviour) unless the call's
+    state asks for the batch's own statistics (pix2pix's test-time mode); those can
+    be recorded and frozen like :class:`InstanceNorm2d`'s.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        state = _STATE.get()
+        if not state.batch_stats:
+            return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
+        if state.frozen is not None and self in state.frozen:
+            mean, var = state.frozen[self]
+        else:
+            mean, var = _stats(x, (0, 2, 3))
+            mean, var = mean[None], var[None]
+            if state.record is not None:
+                state.record[self] = (mean, var)
+        return _normalise(x, mean, var, self.eps, self.weight, self.bias)
+
+
+class Dropout(nn.Dropout):
+    """Dropout (Srivastava et al. 2014) that is on only when the call's state gives a generator.
+
+    Masks are drawn on the CPU from that generator and moved to the input's device,
+    so a seed reproduces them on every device and concurrent calls do not share a
+    random stream.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        generator = _STATE.get().dropout
+        if generator is None or self.p == 0:
+            return x
+        keep = torch.rand(x.shape, generator=generator) >= self.p
+        return x * keep.to(device=x.device, dtype=x.dtype) * (1.0 / (1.0 - self.p))
