@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: Modules that define ``MODELS: tuple[ModelSpec, ...]``, in display order.
-FAMILIES: list[str] = []
+FAMILIES: list[str] = ["synth.features"]
 
 Loader = Callable[[nn.Module, Sequence[Path]], None]
 
