@@ -72,14 +72,15 @@ def run(path, backbone, layers, steps, size, seed, tileable, histogram, scales, 
 
 
 @ui_errors
-def series(path, backbone, steps, size, seed, scales, pooling):
+def series(path, backbone, steps, size, seed, pooling):
     """The High -> Low series (Gatys et al. 2015, Fig. 2): the gallery fills as each layer set finishes."""
     if backbone == "random-multiscale":
         raise gr.Error("High → Low needs a VGG backbone (it has pooling layers); the random network has a single layer.")
     size, steps = _check(size, steps)
     example = load_image(require_image(path, "a texture"), max_side=size)
     done: list = [(to_pil(example), "example")]
-    options = dict(size=(size, size), backbone=backbone, steps=max(10, steps // 2), scales=int(scales), pooling=pooling, seed=int(seed or 0))
+    # One scale, as in the paper (see synth.gatys.high_to_low); half the steps per layer set.
+    options = dict(size=(size, size), backbone=backbone, steps=max(10, steps // 2), scales=1, pooling=pooling, seed=int(seed or 0))
     for layers in HIGH_TO_LOW:
         label = " + ".join(layers)
         for item in stream(synthesize, example, layers=layers, **options):
@@ -134,7 +135,7 @@ def create_demo() -> gr.Blocks:
                 output = gr.Image(label="Synthesised texture", format="png", interactive=False)
                 status = gr.Markdown()
                 plot = gr.Plot(label="Loss per layer")
-                gallery = gr.Gallery(label="High → Low: conv1_1, + pool1, + pool2, + pool3, + pool4", columns=3, format="png")
+                gallery = gr.Gallery(label="High → Low: conv1_1, + pool1, + pool2, + pool3, + pool4 (one scale, half the steps each)", columns=3, format="png")
         with gr.Accordion("What the network sees", open=False):
             with gr.Row():
                 view_layer = gr.Dropdown(VIEW_LAYERS, value="relu2_1", label="Layer")
@@ -150,7 +151,7 @@ def create_demo() -> gr.Blocks:
             [output, plot, status], api_name="neural_texture_run", concurrency_id="neural_texture",
         )  # fmt: skip
         series_event = h2l.click(
-            series, [example, backbone, steps, size, seed, scales, pooling], [gallery, output, status],
+            series, [example, backbone, steps, size, seed, pooling], [gallery, output, status],
             api_name="neural_texture_high_to_low", concurrency_id="neural_texture",
         )  # fmt: skip
         stop.click(None, cancels=[run_event, series_event], api_name=False)

@@ -466,7 +466,8 @@ def high_to_low(
     texture: Tensor | str,
     *,
     layer_sets: Sequence[Sequence[str]] = HIGH_TO_LOW,
-    steps: int = 60,
+    steps: int = 50,
+    scales: int = 1,
     callback: Callable[[Progress], object] | None = None,
     **options: object,
 ) -> list[tuple[str, Tensor]]:
@@ -484,6 +485,10 @@ def high_to_low(
         The layer sets, in order.
     steps
         Steps per synthesis.
+    scales
+        Default 1, as in the paper: coarse-to-fine would match the statistics of the
+        downsampled example too, which gives even {conv1_1} large blobs and hides
+        what the figure shows (how far each layer set sees).
     callback
         Receives each synthesis' :class:`Progress`; ``progress.step`` and ``total``
         count over the whole series.
@@ -502,7 +507,7 @@ def high_to_low(
             series = Progress(offset + progress.step, steps * len(layer_sets), progress.losses, progress.image, progress.scale, progress.scales)
             return callback(series) if callback else None
 
-        image = synthesize(texture, layers=layers, steps=steps, callback=relay, **options)  # type: ignore[arg-type]
+        image = synthesize(texture, layers=layers, steps=steps, scales=scales, callback=relay, **options)  # type: ignore[arg-type]
         results.append((" + ".join(layers), image))
     return results
 

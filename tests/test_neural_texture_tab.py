@@ -39,7 +39,7 @@ def test_cli_writes_a_texture_and_the_high_to_low_series(tmp_path) -> None:
     out = tmp_path / "t.png"
     assert main(["neural-texture", source, "-o", str(out), "--steps", "4", "--size", "40x24", "--layers", "conv1_1,pool1"]) == 0
     assert Image.open(out).size == (40, 24)
-    assert main(["neural-texture", source, "--high-to-low", str(tmp_path / "series"), "--steps", "2", "--size", "32x32", "--scales", "1"]) == 0
+    assert main(["neural-texture", source, "--high-to-low", str(tmp_path / "series"), "--steps", "2", "--size", "32x32"]) == 0
     names = sorted(p.name for p in (tmp_path / "series").iterdir())
     assert names[0] == "1_conv1_1.png" and names[-1] == "5_conv1_1+pool1+pool2+pool3+pool4.png"
 
@@ -75,11 +75,11 @@ def test_tab_synthesises_refuses_a_bad_upload_and_keeps_working(client, tmp_path
     assert Image.open(filters).size[0] > 200 and Image.open(maps).size[0] > 200
     assert "relu2_1" in note
 
-    gallery, last, status = client.predict(texture, "vgg16-caffe", 10, 64, 0, 1, "avg", api_name="/neural_texture_high_to_low")
+    gallery, last, status = client.predict(texture, "vgg16-caffe", 10, 64, 0, "avg", api_name="/neural_texture_high_to_low")
     assert [item["caption"] for item in gallery] == ["example", "conv1_1", "conv1_1 + pool1", "conv1_1 + pool1 + pool2",
                                                      "conv1_1 + pool1 + pool2 + pool3", "conv1_1 + pool1 + pool2 + pool3 + pool4"]  # fmt: skip
     with pytest.raises(Exception, match="VGG"):
-        client.predict(texture, "random-multiscale", 10, 64, 0, 1, "avg", api_name="/neural_texture_high_to_low")
+        client.predict(texture, "random-multiscale", 10, 64, 0, "avg", api_name="/neural_texture_high_to_low")
 
     image, _, status = client.predict(
         texture, "random-multiscale", [], 10, 64, 1, True, True, 1, "adam", "avg", api_name="/neural_texture_run"

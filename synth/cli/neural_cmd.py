@@ -25,7 +25,7 @@ def _weights(text: str) -> tuple[float, ...]:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from ..gatys import synthesize
+    from ..gatys import high_to_low, synthesize
 
     parser = subparsers.add_parser(
         "neural-texture",
@@ -40,7 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--layers", type=_layers, metavar="L1,L2,...", help="layers to match (default: conv1_1,pool1,pool2,pool3,pool4 for VGG)")
     parser.add_argument("--layer-weights", type=_weights, metavar="W1,W2,...", help="one weight per layer (default 1 each)")
     parser.add_argument("--steps", type=int, default=default_of(synthesize, "steps"), help="forward+backward passes in total (default %(default)s)")
-    parser.add_argument("--scales", type=int, default=default_of(synthesize, "scales"), help="coarse-to-fine levels (default %(default)s; 1 = Gatys)")
+    parser.add_argument("--scales", type=int, help=f"coarse-to-fine levels (default {default_of(synthesize, 'scales')}, "
+                        f"and {default_of(high_to_low, 'scales')} for --high-to-low, as Gatys)")
     parser.add_argument("--size", type=parse_size, metavar="WxH", help="output size (default: the input's after --max-side)")
     parser.add_argument("--max-side", type=int, default=256, help="downscale the input to this longer side first (default %(default)s)")
     parser.add_argument("--optimizer", choices=("lbfgs", "adam"), default=default_of(synthesize, "optimizer"))
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--steps must be at least 1, got {args.steps}")
     image = load_image(args.input, max_side=args.max_side)
     options = dict(
-        size=args.size, backbone=args.backbone, layer_weights=args.layer_weights, scales=args.scales,
+        size=args.size, backbone=args.backbone, layer_weights=args.layer_weights,
         optimizer=args.optimizer, pooling=args.pooling, tileable=args.tileable, histogram=args.histogram,
         seed=args.seed, device=args.device,
     )  # fmt: skip
@@ -73,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
                 bar.update(progress.step - bar.n)
                 bar.set_postfix(loss=f"{progress.loss:.3g}", refresh=False)
 
-            texture = synthesize(image, layers=args.layers, steps=args.steps, callback=advance, **options)
+            scales = default_of(synthesize, "scales") if args.scales is None else args.scales
+            texture = synthesize(image, layers=args.layers, steps=args.steps, scales=scales, callback=advance, **options)
         print(save_image(texture, args.output))
     if args.high_to_low:
         if args.layers or args.layer_weights:
@@ -82,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
         outdir = Path(args.high_to_low)
         steps = default_of(high_to_low, "steps") if args.steps == default_of(synthesize, "steps") else args.steps
         with tqdm(total=steps * 5, desc="high -> low", unit="step") as bar:
-            series = high_to_low(image, steps=steps, callback=lambda p: bar.update(p.step - bar.n), **options)
+            scales = default_of(high_to_low, "scales") if args.scales is None else args.scales
+            series = high_to_low(image, steps=steps, scales=scales, callback=lambda p: bar.update(p.step - bar.n), **options)
         for index, (label, texture) in enumerate(series, start=1):
             print(save_image(texture, outdir / f"{index}_{label.replace(' + ', '+')}.png"))
     return 0
