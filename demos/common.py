@@ -24,22 +24,18 @@ log = logging.getLogger("synth.app")
 USER_ERRORS = (InvalidImage, WeightsUnavailable, UnknownModel, ValueError)
 
 
-class ImageUpload(gr.Image):
-    """``gr.Image`` that hands the raw uploaded file to :mod:`synth.images`.
+class _RawImage(gr.Image):
+    """``gr.Image`` whose upload reaches our code as the raw file, undecoded.
 
     ``gr.Image`` opens every upload with Pillow before our code runs, so a broken
     file fails with Gradio's generic "an exception occurred" and never reaches our
     clear message. This component passes the file path through untouched;
     :func:`synth.images.load_image` validates and decodes it and its
-    ``InvalidImage`` message reaches the user as a ``gr.Error``.
+    ``InvalidImage`` message reaches the user as a ``gr.Error``. (No ``__init__``
+    of its own: Gradio reads a component's properties from ``__init__``'s signature.)
     """
 
     is_template = True  # rendered by the frontend's Image component
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("type", "filepath")
-        kwargs.setdefault("sources", ["upload", "clipboard"])
-        super().__init__(*args, **kwargs)
 
     def preprocess(self, payload: FileData | None) -> str | None:  # type: ignore[override]
         if payload is None:
@@ -47,6 +43,12 @@ class ImageUpload(gr.Image):
         if payload.path is None:
             raise gr.Error("The upload did not arrive as a file; please upload it again.")
         return str(payload.path)
+
+
+def ImageUpload(label: str, **kwargs: Any) -> gr.Image:  # noqa: N802 (reads like a component)
+    """An image input for every tab: uploads and pastes reach :mod:`synth.images` as files."""
+    kwargs.setdefault("sources", ["upload", "clipboard"])
+    return _RawImage(label=label, type="filepath", **kwargs)
 
 
 def ui_errors(fn: Callable) -> Callable:
