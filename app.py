@@ -31,19 +31,24 @@ textures to **Gatys'** neural textures and style transfer, **GAN** latent spaces
 
 def build_app() -> gr.Blocks:
     """Assemble the tabs; no model is loaded here."""
+    # Built outside the app's context: a Blocks created inside another renders itself there.
+    demos = []
+    for label, module in TABS:
+        try:
+            demos.append((label, importlib.import_module(module).create_demo()))
+        except ModuleNotFoundError as err:
+            if err.name != module:  # a real import error inside the tab: fail loudly
+                raise
+            demos.append((label, None))  # a tab that is not part of this build
     with gr.Blocks(title="Image Synthesis Lab") as app:
         gr.Markdown(INTRO)
         with gr.Tabs():
-            for label, module in TABS:
+            for label, demo in demos:
                 with gr.Tab(label):
-                    try:
-                        tab = importlib.import_module(module)
-                    except ModuleNotFoundError as err:
-                        if err.name != module:  # a real import error inside the tab: fail loudly
-                            raise
-                        gr.Markdown(f"_This tab (`{module}`) is not part of this build._")
-                        continue
-                    tab.create_demo().render()
+                    if demo is None:
+                        gr.Markdown(f"_The {label} tab is not part of this build._")
+                    else:
+                        demo.render()
         cache_panel()
     return app
 

@@ -4,7 +4,11 @@ and what the network sees. UI only; the work is done by :mod:`synth.gatys` and
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import gradio as gr
+from PIL import Image
 
 from demos.common import ImageUpload, availability_markdown, require_image, ui_errors
 from synth.cache import get_model
@@ -48,6 +52,21 @@ def _check(size: float, steps: float) -> tuple[int, int]:
     return size, steps
 
 
+def _shown(image) -> Image.Image:
+    """Enlarged by an integer factor (nearest neighbour) to about 384 px for the projector."""
+    picture = to_pil(image)
+    factor = max(1, 384 // max(picture.size))
+    return picture.resize((picture.width * factor, picture.height * factor), Image.NEAREST) if factor > 1 else picture
+
+
+def _saved(image) -> str:
+    """The texture at its real size, as a PNG file for the download box."""
+    handle, path = tempfile.mkstemp(prefix="neural_texture_", suffix=".png")
+    os.close(handle)
+    to_pil(image).save(path)
+    return path
+
+
 def _status(progress) -> str:
     return f"step {progress.step}/{progress.total} · scale {progress.scale + 1}/{progress.scales} · loss {progress.loss:.3g}"
 
@@ -65,10 +84,10 @@ def run(path, backbone, layers, steps, size, seed, tileable, histogram, scales, 
     for item in stream(synthesize, example, **options):
         if isinstance(item, Done):
             final = f"final loss {sum(history[-1][1].values()):.3g}" if history else ""
-            yield to_pil(item.result), loss_figure(history), f"done: {steps} steps · {final}"
+            yield _shown(item.result), loss_figure(history), f"done: {steps} steps · {final}", _saved(item.result)
         else:
             history.append((item.step, dict(item.losses)))
-            yield to_pil(item.image), loss_figure(history), _status(item)
+            yield _shown(item.image), loss_figure(history), _status(item), gr.skip()
 
 
 @ui_errors
@@ -86,9 +105,9 @@ def series(path, backbone, steps, size, seed, pooling):
         for item in stream(synthesize, example, layers=layers, **options):
             if isinstance(item, Done):
                 done.append((to_pil(item.result), label))
-                yield list(done), to_pil(item.result), f"{len(done) - 1}/{len(HIGH_TO_LOW)} layer sets done"
+                yield list(done), _shown(item.result), f"{len(done) - 1}/{len(HIGH_TO_LOW)} layer sets done"
             else:
-                yield gr.skip(), to_pil(item.image), f"{label}: {_status(item)}"
+                yield gr.skip(), _shown(item.image), f"{label}: {_status(item)}"
 
 
 @ui_errors
@@ -111,7 +130,7 @@ def create_demo() -> gr.Blocks:
         gr.Markdown(ABOUT)
         with gr.Row():
             with gr.Column(scale=1):
-                example = ImageUpload(label="Example texture")
+                example = ImageUpload(label="Example texture", height=260)
                 gr.Examples(example_paths("brick", "fur", "wood", "stars", "gravel", "cells"), inputs=example, label="Examples (scikit-image)")
                 backbone = gr.Dropdown(BACKBONES, value="vgg16-caffe", label="Backbone")
                 available = gr.Markdown(_availability())
@@ -132,10 +151,11 @@ def create_demo() -> gr.Blocks:
                     h2l = gr.Button("High → Low")
                     stop = gr.Button("Stop", variant="stop")
             with gr.Column(scale=1):
-                output = gr.Image(label="Synthesised texture", format="png", interactive=False)
+                output = gr.Image(label="Synthesised texture (shown enlarged)", format="png", interactive=False, height=400)
                 status = gr.Markdown()
+                download = gr.File(label="Texture at its real size (PNG)", height=60)
                 plot = gr.Plot(label="Loss per layer")
-                gallery = gr.Gallery(label="High → Low: conv1_1, + pool1, + pool2, + pool3, + pool4 (one scale, half the steps each)", columns=3, format="png")
+                gallery = gr.Gallery(label="High → Low: conv1_1, + pool1, + pool2, + pool3, + pool4 (one scale, half the steps each)", columns=3, format="png", height=420)
         with gr.Accordion("What the network sees", open=False):
             with gr.Row():
                 view_layer = gr.Dropdown(VIEW_LAYERS, value="relu2_1", label="Layer")
@@ -148,7 +168,7 @@ def create_demo() -> gr.Blocks:
 
         run_event = go.click(
             run, [example, backbone, layers, steps, size, seed, tileable, histogram, scales, optimizer, pooling],
-            [output, plot, status], api_name="neural_texture_run", concurrency_id="neural_texture",
+            [output, plot, status, download], api_name="neural_texture_run", concurrency_id="neural_texture",
         )  # fmt: skip
         series_event = h2l.click(
             series, [example, backbone, steps, size, seed, pooling], [gallery, output, status],

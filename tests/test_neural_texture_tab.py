@@ -59,11 +59,11 @@ def test_tab_synthesises_refuses_a_bad_upload_and_keeps_working(client, tmp_path
 
     texture = handle_file(str(example_path("fur")))
     # example, backbone, layers, steps, size, seed, tileable, histogram, scales, optimizer, pooling
-    image, plot, status = client.predict(
+    image, plot, status, download = client.predict(
         texture, "vgg16-caffe", ["conv1_1", "pool1", "pool2"], 10, 64, 0, False, False, 2, "lbfgs", "avg",
         api_name="/neural_texture_run",
     )  # fmt: skip
-    assert Image.open(image).size == (64, 64)
+    assert Image.open(download).size == (64, 64) and Image.open(image).size == (384, 384)  # real size; shown x6
     assert status.startswith("done: 10 steps")
 
     bad = tmp_path / "broken.png"
@@ -81,7 +81,33 @@ def test_tab_synthesises_refuses_a_bad_upload_and_keeps_working(client, tmp_path
     with pytest.raises(Exception, match="VGG"):
         client.predict(texture, "random-multiscale", 10, 64, 0, "avg", api_name="/neural_texture_high_to_low")
 
-    image, _, status = client.predict(
+    _, _, status, download = client.predict(
         texture, "random-multiscale", [], 10, 64, 1, True, True, 1, "adam", "avg", api_name="/neural_texture_run"
     )
-    assert Image.open(image).size == (64, 64) and status.startswith("done")
+    assert Image.open(download).size == (64, 64) and status.startswith("done")
+
+
+def test_tab_in_a_real_browser(app_server, artifacts) -> None:
+    """Chromium: the tab renders without page errors, an example click and Run give a texture,
+    and the visualisation panel fills. (gradio_client alone cannot see a page that fails to render.)"""
+    from playwright.sync_api import sync_playwright
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1900})
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(app_server.url, wait_until="networkidle")
+            page.get_by_role("tab", name="Neural textures").click()
+            page.locator("img[src*='fur']").first.click()
+            page.get_by_role("button", name="Run", exact=True).click()
+            page.get_by_text("done: 100 steps").wait_for(timeout=300_000)
+            page.get_by_text("What the network sees").click()
+            page.get_by_role("button", name="Show filters, feature maps and Gram matrix").click()
+            page.get_by_text("strongest channels").wait_for(timeout=120_000)
+            page.screenshot(path=str(artifacts / "neural_texture_tab.png"), full_page=True)
+        finally:
+            browser.close()
+    assert errors == []
