@@ -19,6 +19,7 @@ from demos.common import allowed_paths, cache_panel
 #: (tab label, module): the tabs, in lecture order.
 TABS: list[tuple[str, str]] = [
     ("Pyramid textures", "demos.pyramid_texture"),
+    ("Neural textures", "demos.neural_texture"),
     ("GAN latent space", "demos.gan_latent"),
     ("pix2pix", "demos.pix2pix"),
     ("CycleGAN", "demos.cyclegan"),

@@ -22,7 +22,13 @@ from ..weights import WeightsUnavailable
 __all__ = ["VERBS", "main", "default_of", "parse_size"]
 
 #: Modules defining ``add_parser``; the order is the order of ``--help``.
-VERBS: list[str] = ["synth.cli.weights_cmd", "synth.cli.pyramid_cmd", "synth.cli.gan_cmd", "synth.cli.translate_cmd"]
+VERBS: list[str] = [
+    "synth.cli.weights_cmd",
+    "synth.cli.pyramid_cmd",
+    "synth.cli.neural_cmd",
+    "synth.cli.gan_cmd",
+    "synth.cli.translate_cmd",
+]
 
 
 def default_of(function: Callable[..., Any], parameter: str) -> Any:
@@ -47,11 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     for module in VERBS:
         try:
             importlib.import_module(module).add_parser(subparsers)
-        except ModuleNotFoundError as err:
-            if not (err.name or "").startswith("synth."):
-                raise
-            # A verb whose engine is not on this branch yet (tabs are merged one by one).
-            print(f"warning: `{module}` skipped: {err}", file=sys.stderr)
+VERBS: list[str] = [
+    "synth.cli.weights_cmd",
+    "synth.cli.pyramid_cmd",
+    "synth.cli.neural_cmd",
+    "synth.cli.gan_cmd",
+    "synth.cli.translate_cmd",
+]
     return parser
 
 

