@@ -13,6 +13,8 @@ from synth.cli import main
 from synth.examples import example_path
 from synth.feature_vis import feature_maps, filter_grid, gram_heatmap, loss_figure
 
+from .browser import browser_page
+
 
 def test_filter_grid_shows_the_64_conv1_1_filters_in_rgb_order() -> None:
     model = create_model("vgg16-caffe", pretrained=False)
@@ -90,24 +92,14 @@ def test_tab_synthesises_refuses_a_bad_upload_and_keeps_working(client, tmp_path
 def test_tab_in_a_real_browser(app_server, artifacts) -> None:
     """Chromium: the tab renders without page errors, an example click and Run give a texture,
     and the visualisation panel fills. (gradio_client alone cannot see a page that fails to render.)"""
-    from playwright.sync_api import sync_playwright
-
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
     errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1900})
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(app_server.url, wait_until="networkidle")
-            page.get_by_role("tab", name="Neural textures").click()
-            page.locator("img[src*='fur']").first.click()
-            page.get_by_role("button", name="Run", exact=True).click()
-            page.get_by_text("done: 100 steps").wait_for(timeout=300_000)
-            page.get_by_text("What the network sees").click()
-            page.get_by_role("button", name="Show filters, feature maps and Gram matrix").click()
-            page.get_by_text("strongest channels").wait_for(timeout=120_000)
-            page.screenshot(path=str(artifacts / "neural_texture_tab.png"), full_page=True)
-        finally:
-            browser.close()
+    with browser_page(app_server.url, height=1900, errors=errors) as page:
+        page.get_by_role("tab", name="Neural textures").click()
+        page.locator("img[src*='fur']:visible").first.click()
+        page.get_by_role("button", name="Run", exact=True).click()
+        page.get_by_text("done: 100 steps").wait_for(timeout=300_000)
+        page.get_by_text("What the network sees").click()
+        page.get_by_role("button", name="Show filters, feature maps and Gram matrix").click()
+        page.get_by_text("strongest channels").wait_for(timeout=120_000)
+        page.screenshot(path=str(artifacts / "neural_texture_tab.png"), full_page=True)
     assert errors == []

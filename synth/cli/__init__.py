@@ -51,15 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m synth", description="Image Synthesis Lab from the command line.")
     subparsers = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     for module in VERBS:
-        try:
-            importlib.import_module(module).add_parser(subparsers)
-VERBS: list[str] = [
-    "synth.cli.weights_cmd",
-    "synth.cli.pyramid_cmd",
-    "synth.cli.neural_cmd",
-    "synth.cli.gan_cmd",
-    "synth.cli.translate_cmd",
-]
+        importlib.import_module(module).add_parser(subparsers)
     return parser
 
 
