@@ -16,29 +16,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import torch
-import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
 from .features import FeatureExtractor, Pooling
 from .gatys import gram_matrix
+from .views import enlarge, grid
 
-__all__ = ["filter_grid", "feature_maps", "gram_heatmap", "loss_figure", "mosaic"]
-
-
-def mosaic(cells: Sequence[Tensor], *, columns: int, cell: int, pad: int = 2, background: float = 1.0) -> Tensor:
-    """Square cells (C, h, w) with C in {1, 3}, enlarged (nearest) to ``cell`` pixels, in rows."""
-    rows = -(-len(cells) // columns)
-    canvas = torch.full((3, rows * (cell + pad) + pad, columns * (cell + pad) + pad), background)
-    for index, patch in enumerate(cells):
-        patch = patch.float().expand(3, -1, -1) if patch.shape[0] == 1 else patch.float()
-        scale = cell / max(patch.shape[-2:])
-        size = (max(1, round(patch.shape[-2] * scale)), max(1, round(patch.shape[-1] * scale)))
-        patch = F.interpolate(patch[None], size=size, mode="nearest")[0]
-        top = pad + (index // columns) * (cell + pad) + (cell - size[0]) // 2
-        left = pad + (index % columns) * (cell + pad) + (cell - size[1]) // 2
-        canvas[:, top : top + size[0], left : left + size[1]] = patch.clamp(0, 1)
-    return canvas[None]
+__all__ = ["filter_grid", "feature_maps", "gram_heatmap", "loss_figure"]
 
 
 def filter_grid(backbone: nn.Module, *, columns: int = 8, cell: int = 32) -> Tensor:
@@ -59,7 +44,7 @@ def filter_grid(backbone: nn.Module, *, columns: int = 8, cell: int = 32) -> Ten
     """
     filters = backbone.first_filters()
     cells = [w / (2 * w.abs().max().clamp_min(1e-12)) + 0.5 for w in filters]
-    return mosaic(cells, columns=columns, cell=cell)
+    return grid([enlarge(c, cell) for c in cells], columns=columns, cell=cell, pad=2)
 
 
 @torch.no_grad()
@@ -92,7 +77,7 @@ def feature_maps(backbone: nn.Module, image: Tensor, layer: str, *, count: int =
         scale = fmap.abs().max().clamp_min(1e-12)
         cells.append(((fmap / (2 * scale) + 0.5) if signed else fmap / scale)[None])
     columns = min(len(cells), 4 if count <= 16 else 8)
-    return mosaic(cells, columns=columns, cell=cell), [(channel, float(energy[channel])) for channel in top]
+    return grid([enlarge(c, cell) for c in cells], columns=columns, cell=cell, pad=2), [(channel, float(energy[channel])) for channel in top]
 
 
 @torch.no_grad()

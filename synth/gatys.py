@@ -31,6 +31,7 @@ from torch import Tensor, nn
 from . import runtime
 from .cache import get_model
 from .features import FeatureExtractor, Pooling
+from .histograms import match_histogram
 from .images import load_image
 
 __all__ = [
@@ -41,7 +42,6 @@ __all__ = [
     "gram_matrix",
     "gram_loss",
     "high_to_low",
-    "match_histogram",
     "optimize",
     "synthesize",
 ]
@@ -170,26 +170,6 @@ class TextureLoss:
             layer: self.weights[layer] * gram_loss(gram_matrix(features[layer].float()), target, norm=self.norm)
             for layer, target in self.targets.items()
         }
-
-
-def match_histogram(source: Tensor, target: Tensor) -> Tensor:
-    """Exact (sort-based) histogram matching of each plane of ``source`` to ``target``'s.
-
-    The value of rank r among the N values of a plane becomes the quantile r / (N - 1)
-    of the target plane's sorted values (linear interpolation). Shapes (..., H, W) and
-    (..., H', W') with the same leading dimensions. The final step of the DeepTextures
-    notebook (Gatys et al.) on each colour channel.
-    """
-    if source.shape[:-2] != target.shape[:-2]:
-        raise ValueError(f"expected the same leading dimensions, got {tuple(source.shape)} and {tuple(target.shape)}")
-    src = source.reshape(-1, source.shape[-2] * source.shape[-1])
-    ref = target.reshape(src.shape[0], -1).sort(dim=1).values
-    positions = torch.linspace(0, ref.shape[1] - 1, src.shape[1], dtype=torch.float64)
-    low = positions.floor().long().clamp(max=max(ref.shape[1] - 2, 0))
-    high = (low + 1).clamp(max=ref.shape[1] - 1)
-    frac = (positions - low).to(ref.dtype).to(ref.device)
-    values = ref[:, low] + frac * (ref[:, high] - ref[:, low])
-    return torch.empty_like(src).scatter_(1, src.argsort(dim=1), values).view(source.shape)
 
 
 # ---------------------------------------------------------------- the engine

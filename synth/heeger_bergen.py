@@ -28,10 +28,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .histograms import assign_ranked, match_histogram, quantiles, sort_rows
 from .pyramid import PyramidCoeffs, SteerablePyramid
 
 __all__ = [
-    "ColourPCA", "HBProgress", "HBResult", "SubbandMatcher", "match_histogram",
+    "ColourPCA", "HBProgress", "HBResult", "SubbandMatcher",
     "periodic_smooth_decomposition", "subband_distances", "synthesize",
     "synthesize_with_details",
 ]
@@ -69,75 +70,6 @@ class HBResult:
 
 
 # --- statistics ----------------------------------------------------------------------
-
-
-def _argsort_rows(rows: Tensor) -> Tensor:
-    """Stable ascending argsort of each row of a (R, N) float tensor.
-
-    On CPU the floats are sorted as integers in the same order (sign bit handled),
-    which lets torch use its radix sort (1-D, >= 32768 elements): about 20x faster
-    than its float sort. Short float32 rows are sorted together in one int64 key.
-    """
-    if rows.device.type != "cpu":
-        return torch.argsort(rows, dim=1, stable=True)
-    int_type, bits = (torch.int32, 31) if rows.dtype == torch.float32 else (torch.int64, 63)
-    raw = rows.contiguous().view(int_type)
-    keys = raw ^ ((raw >> bits) & ((1 << bits) - 1))
-    count, length = rows.shape
-    if length >= 32768 or int_type == torch.int64:
-        return torch.stack([torch.sort(k, stable=True).indices for k in keys])
-    row = torch.arange(count)[:, None]
-    joint = (keys.long() + 2**31) | (row << 32)  # row first, then value
-    return torch.sort(joint.view(-1), stable=True).indices.view(count, length) - row * length
-
-
-def _sort_rows(rows: Tensor) -> Tensor:
-    return rows.gather(1, _argsort_rows(rows))
-
-
-def _quantiles(sorted_rows: Tensor, n: int) -> Tensor:
-    """``n`` quantiles of each sorted row (R, M), at ranks ``r (M - 1) / (n - 1)``."""
-    m = sorted_rows.shape[1]
-    if n == m:
-        return sorted_rows
-    rank = torch.linspace(0, m - 1, n, dtype=torch.float64, device=sorted_rows.device)
-    below = rank.long().clamp(max=max(m - 2, 0))
-    lower, upper = sorted_rows[:, below], sorted_rows[:, (below + 1).clamp(max=m - 1)]
-    return lower + (rank - below).to(sorted_rows.dtype) * (upper - lower)
-
-
-def _assign(rows: Tensor, values: Tensor) -> Tensor:
-    """Give each row of ``rows`` the sorted ``values`` (R, N) in its own rank order."""
-    return torch.empty_like(rows).scatter_(1, _argsort_rows(rows), values)
-
-
-def match_histogram(source: Tensor, target: Tensor) -> Tensor:
-    """Exact (sort-based) histogram matching of each image plane, as in [2].
-
-    The value of rank ``r`` among the ``N`` values of a plane of ``source`` becomes
-    the quantile ``r / (N - 1)`` of the same plane of ``target``, interpolated
-    linearly in its ``M`` sorted values: with ``N == M``, a permutation of them.
-
-    Parameters
-    ----------
-    source : Tensor
-        Shape (..., H, W), float.
-    target : Tensor
-        Shape (..., H', W'), the same leading dimensions and dtype.
-
-    Returns
-    -------
-    Tensor
-        ``source``'s shape; each plane has ``target``'s histogram.
-    """
-    if source.shape[:-2] != target.shape[:-2] or source.ndim < 2:
-        raise ValueError(
-            f"expected source (..., H, W) and target (..., H', W') with the same leading "
-            f"dimensions, got {tuple(source.shape)} and {tuple(target.shape)}"
-        )
-    src = source.reshape(-1, source.shape[-2] * source.shape[-1])
-    ref = _sort_rows(target.reshape(src.shape[0], -1))
-    return _assign(src, _quantiles(ref, src.shape[1])).view(source.shape)
 
 
 Segments = list[tuple[int, int]]
@@ -217,7 +149,7 @@ class SubbandMatcher:
         self.method, self.bins = method, bins
         self._segments = _segments(reference)
         blocks = _blocks(reference.flat(), self._segments)
-        self._sorted = torch.cat([_sort_rows(b).view(-1) for b in blocks])
+        self._sorted = torch.cat([sort_rows(b).view(-1) for b in blocks])
         self._length = torch.tensor(_lengths(self._segments), device=self._sorted.device)
         self._start = torch.cumsum(self._length, 0) - self._length
         self._values: dict[tuple[tuple[int, int], ...], list[Tensor]] = {}  # exact, per size
@@ -229,7 +161,7 @@ class SubbandMatcher:
         """New coefficients whose subbands have the reference's histograms.
 
         ``coeffs`` has the reference's scales, orientations and (B, C); its size may
-        differ (quantiles are then interpolated, as in :func:`match_histogram`).
+        differ (quantiles are then interpolated, as in :func:`synth.histograms.match_histogram`).
         """
         segments = _segments(coeffs)
         if [r for r, _ in segments] != [r for r, _ in self._segments]:
@@ -243,8 +175,8 @@ class SubbandMatcher:
         key = tuple(segments)
         if key not in self._values:
             ref = _blocks(self._sorted, self._segments)
-            self._values[key] = [_quantiles(r, n) for r, (_, n) in zip(ref, segments)]
-        parts = [_assign(b, v) for b, v in zip(_blocks(flat, segments), self._values[key])]
+            self._values[key] = [quantiles(r, n) for r, (_, n) in zip(ref, segments)]
+        parts = [assign_ranked(b, v) for b, v in zip(_blocks(flat, segments), self._values[key])]
         return PyramidCoeffs.from_flat(torch.cat([p.view(-1) for p in parts]), coeffs)
 
     def _buffer(self, name: str, numel: int, dtype: torch.dtype, device: torch.device) -> Tensor:
@@ -492,10 +424,10 @@ def _run(
     synth_h = max(math.ceil(out_h / step) * step, 4 * step)
     synth_w = max(math.ceil(out_w / step) * step, 4 * step)
     channels = target.shape[0]
-    pixels = _quantiles(_sort_rows(target.reshape(channels, -1)), synth_h * synth_w)
+    pixels = quantiles(sort_rows(target.reshape(channels, -1)), synth_h * synth_w)
 
     def match_pixels(y: Tensor) -> Tensor:
-        return _assign(y.reshape(channels, -1), pixels).view(channels, synth_h, synth_w)
+        return assign_ranked(y.reshape(channels, -1), pixels).view(channels, synth_h, synth_w)
 
     def to_image(y: Tensor) -> Tensor:
         rgb = pca.inverse(y) if pca else y

@@ -26,6 +26,7 @@ __all__ = [
     "as_rgb",
     "band_label",
     "caption",
+    "enlarge",
     "filter_bank_image",
     "grid",
     "histogram_figure",
@@ -105,12 +106,13 @@ def band_label(key: str | tuple[int, int], orientations: int) -> str:
     return f"scale {scale}, {180 * band / orientations:g}°"
 
 
-def _fit(image: torch.Tensor, cell: int) -> torch.Tensor:
-    """(H, W) -> (1, h, w) with max(h, w) = ``cell``, nearest neighbour (pixels stay visible)."""
+def enlarge(image: torch.Tensor, cell: int) -> torch.Tensor:
+    """(H, W) or (C, H, W) -> (C, h, w) with max(h, w) = ``cell``, nearest neighbour (pixels stay visible)."""
+    image = image[None] if image.ndim == 2 else image
     height, width = image.shape[-2:]
     scale = cell / max(height, width)
     size = (max(1, round(height * scale)), max(1, round(width * scale)))
-    return F.interpolate(image[None, None], size=size, mode="nearest")[0]
+    return F.interpolate(image[None].float(), size=size, mode="nearest")[0]
 
 
 def pyramid_mosaic(coeffs: PyramidCoeffs, *, channel: int = 0, cell: int = 96) -> torch.Tensor:
@@ -121,15 +123,12 @@ def pyramid_mosaic(coeffs: PyramidCoeffs, *, channel: int = 0, cell: int = 96) -
     every band is enlarged (nearest neighbour) to a ``cell`` square so that coarse
     scales stay visible.
     """
-    def fit(image: torch.Tensor) -> torch.Tensor:
-        return _fit(image, cell)
-
     blanks: list[torch.Tensor | None] = [None] * (coeffs.orientations - 1)
-    cells: list[torch.Tensor | None] = [fit(signed_to_unit(coeffs.highpass[0, channel].float())), *blanks]
+    cells: list[torch.Tensor | None] = [enlarge(signed_to_unit(coeffs.highpass[0, channel].float()), cell), *blanks]
     for scale in range(coeffs.scales):
-        cells += [fit(signed_to_unit(coeffs[(scale, band)][0, channel].float())) for band in range(coeffs.orientations)]
+        cells += [enlarge(signed_to_unit(coeffs[(scale, band)][0, channel].float()), cell) for band in range(coeffs.orientations)]
     lowpass = coeffs.lowpass[0, channel].float()
-    cells += [fit((lowpass - lowpass.min()) / (lowpass.max() - lowpass.min()).clamp_min(1e-12)), *blanks]
+    cells += [enlarge((lowpass - lowpass.min()) / (lowpass.max() - lowpass.min()).clamp_min(1e-12), cell), *blanks]
     return grid(cells, columns=coeffs.orientations, cell=cell, pad=3)
 
 
@@ -146,7 +145,7 @@ def filter_bank_image(scales: int, orientations: int, *, cell: int = 72) -> torc
     for scale in range(scales):
         half = min(centre, 8 * 2**scale)
         window = bank[scale, :, centre - half : centre + half, centre - half : centre + half]
-        cells += [_fit(signed_to_unit(window[band]), cell) for band in range(orientations)]
+        cells += [enlarge(signed_to_unit(window[band]), cell) for band in range(orientations)]
     return grid(cells, columns=orientations, cell=cell, pad=3)
 
 

@@ -8,6 +8,7 @@ import torch
 
 from synth import create_model
 from synth.features import FeatureExtractor
+from synth.histograms import match_histogram
 from synth.gatys import (
     HIGH_TO_LOW,
     Objective,
@@ -16,7 +17,6 @@ from synth.gatys import (
     gram_loss,
     gram_matrix,
     high_to_low,
-    match_histogram,
     optimize,
     synthesize,
 )

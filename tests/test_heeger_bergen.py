@@ -7,11 +7,11 @@ import pytest
 import torch
 from skimage import data
 
+from synth.histograms import match_histogram
 from synth.heeger_bergen import (
     ColourPCA,
     HBProgress,
     SubbandMatcher,
-    match_histogram,
     periodic_smooth_decomposition,
     subband_distances,
     synthesize,

@@ -14,7 +14,6 @@ synthetic rendered faces (Bae et al., WACV 2023). The package's code is not used
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
 __all__ = ["DCGANGenerator"]
