@@ -218,7 +218,7 @@ def _sampling_ui(demo: gr.Blocks) -> None:
             count = gr.Slider(1, generate.MAX_CELLS, value=16, step=1, label="Samples in the grid")
             sample_btn = gr.Button("Sample", variant="primary")
         with gr.Column(scale=2):
-            gallery = gr.Gallery(label="Samples (click a cell)", columns=4, height=520, format="png", object_fit="contain")
+            gallery = gr.Gallery(label="Samples (click a cell)", columns=4, height=520, format="png", object_fit="contain", interactive=False)
             status = gr.Markdown()
             with gr.Row():
                 reroll_btn = gr.Button("Re-roll the selected cell")

@@ -152,8 +152,8 @@ def create_demo() -> gr.Blocks:
                                 color_mode="fixed",
                                 default_size=6,
                             ),
-                            eraser=False,
                             label="Paint a map (then choose “map → satellite”)",
+                            # no eraser=False: in Gradio 6.31 it hides the whole toolbar (no brush) and raises a Svelte error
                         )
                         gr.Markdown(_palette_markdown())
                         run_draw = gr.Button("Translate drawing", variant="primary")
