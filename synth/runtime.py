@@ -141,15 +141,17 @@ def set_threads(intra: int, interop: int = 1) -> tuple[int, int]:
     return torch.get_num_threads(), torch.get_num_interop_threads()
 
 
-def tune_malloc(mmap_threshold: int = 64 * 2**20, trim_threshold: int = 256 * 2**20) -> bool:
+def tune_malloc(mmap_threshold: int = 64 * 2**20, trim_threshold: int = 256 * 2**20, arenas: int | None = None) -> bool:
     """glibc ``mallopt``: serve large buffers from the heap and keep freed memory a while.
 
     By default glibc hands every buffer above a (dynamic, <= 32 MiB) threshold to
     ``mmap`` and returns it to the kernel on free, so each tensor of an iterative
     method is page-faulted and zeroed again at every step. Raising
-    ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD`` reuses those pages; the resident
-    set then stays at its working-set peak instead of shrinking between requests
-    (measured in ``benchmarks/load.py``). No-op (False) where glibc is absent.
+    ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD`` reuses those pages. Each malloc
+    arena (glibc makes up to 8 per core for a server's many threads) then keeps up to
+    ``trim_threshold`` of freed memory, so ``arenas`` (``M_ARENA_MAX``, default 2 per
+    core) bounds what the process holds; ``benchmarks/load.py`` measures both. No-op
+    (False) where glibc is absent.
     """
     import ctypes
     import ctypes.util
@@ -162,5 +164,6 @@ def tune_malloc(mmap_threshold: int = 64 * 2**20, trim_threshold: int = 256 * 2*
         mallopt = libc.mallopt
     except (OSError, AttributeError):
         return False
-    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # from glibc's malloc.h
-    return bool(mallopt(M_MMAP_THRESHOLD, int(mmap_threshold))) and bool(mallopt(M_TRIM_THRESHOLD, int(trim_threshold)))
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8  # from glibc's malloc.h
+    settings = [(M_ARENA_MAX, arenas or 2 * cpu_count()), (M_MMAP_THRESHOLD, mmap_threshold), (M_TRIM_THRESHOLD, trim_threshold)]
+    return all(bool(mallopt(option, int(value))) for option, value in settings)
