@@ -3,19 +3,26 @@ and the model-cache panel. UI only; all work is done by :mod:`synth`."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
+import json
 import logging
+import os
+import tempfile
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio import processing_utils
 from gradio.data_classes import FileData
 
 from synth.cache import MODEL_CACHE
 from synth.examples import _examples_dir
 from synth.images import InvalidImage
 from synth.models import UnknownModel
+from synth.runtime import cpu_count, device
 from synth.weights import WeightsUnavailable, default_store
 
 log = logging.getLogger("synth.app")
@@ -124,7 +131,7 @@ def cache_panel(app: gr.Blocks) -> None:
         rows = [f"| `{m.name}` | {m.device} | {m.dtype} | {m.bytes / 2**20:.1f} MB | {m.load_seconds:.2f} s |" for m in stats.models]
         table = "| model | device | dtype | memory | load time |\n|---|---|---|---|---|\n" + "\n".join(rows) if rows else "_No model loaded yet: models load on first use._"
         return (
-            f"{table}\n\n**{stats.bytes / 2**20:.1f} MB** of {stats.budget / 2**30:.1f} GB budget · "
+            f"{table}\n\nComputing on **{device()}** · **{stats.bytes / 2**20:.1f} MB** of {stats.budget / 2**30:.1f} GB budget · "
             f"hits {stats.hits} · misses {stats.misses} · evictions {stats.evictions} · "
             f"loads {stats.loads} ({stats.load_seconds:.1f} s in total)"
         )
@@ -143,6 +150,128 @@ def cache_panel(app: gr.Blocks) -> None:
     app.load(describe, outputs=info, queue=False, api_name=False)
 
 
+# ------------------------------------------------------------------ queue lanes
+def lanes(cores: int | None = None) -> dict[str, int]:
+    """How many events of each kind of work may run at once (Gradio ``concurrency_id`` -> limit).
+
+    Every queued event names a lane (``**lane("quick")``) instead of a number, so tabs
+    that compete for the same CPU share one limit and the limits are chosen here, from
+    ``benchmarks/load.py``, for all tabs at once. Sub-second clicks get a lane of their
+    own so they never wait behind a translation or an optimisation (measured: with one
+    shared forward-pass lane a 0.1 s GAN sample waited 16 s, p50, behind CycleGAN runs).
+    On 2 cores at most 5 CPU-heavy jobs run together, each with one torch thread (see
+    ``app.py``), plus the 2-D GAN's tiny steps.
+    """
+    cores = cores or cpu_count()
+    return {
+        "optimise": max(1, cores // 2),  # L-BFGS / Adam over pixels: tens of seconds of CPU per click
+        "pyramid": max(1, cores // 2),  # Heeger-Bergen: about a second of CPU at 256 px
+        "translate": max(1, cores // 2),  # seconds per click: pix2pix, CycleGAN, GAN interpolation videos
+        "quick": cores,  # well under a second: GAN samples, re-rolls and walk grids, feature views
+        "interactive": 2 * cores,  # the 2-D GAN: tiny steps, mostly waiting between frames
+    }
+
+
+def lane(name: str) -> dict[str, Any]:
+    """``concurrency_id`` and ``concurrency_limit`` of the lane ``name``, for an event listener."""
+    return {"concurrency_id": name, "concurrency_limit": lanes()[name]}
+
+
+#: Events waiting in the queue, all tabs together. A full queue answers at once, and the
+#: page shows Gradio's "This application is currently busy. Please try again."
+QUEUE_SIZE = int(os.environ.get("SYNTH_QUEUE_SIZE", "48"))
+
+
+# ------------------------------------------------------------------ reset
+_NOT_RESET = (gr.Button, gr.Dataset)
+
+
+def reset_button(demo: gr.Blocks, tab: str, label: str = "↺ Reset this tab") -> gr.Button:
+    """A small button that puts the tab back as a new visitor sees it.
+
+    Call it last inside ``with gr.Blocks() as demo:``. It collects every component
+    the tab's events read or write (except buttons, examples and what the page fills
+    on load, such as availability notes) and, when clicked, stops the tab's running
+    events, sets those components back to their initial values in the browser and
+    resets the tab's ``gr.State`` for this session only (state lives per session;
+    nothing of a visitor is kept at module level). ``api_name`` is ``<tab>_reset``.
+    """
+    loaded, used, queued = set(), [], []
+    for block_fn in demo.fns.values():
+        triggers = {event for _, event in block_fn.targets}
+        if "load" in triggers:
+            loaded.update(id(c) for c in block_fn.outputs)
+            continue
+        for component in [*block_fn.inputs, *block_fn.outputs]:
+            if not isinstance(component, _NOT_RESET) and all(component is not seen for seen in used):
+                used.append(component)
+        if block_fn.fn is not None and block_fn.queue:
+            queued.append(block_fn.get_config())
+    fields = [c for c in used if id(c) not in loaded and not isinstance(c, gr.State)]
+    states = [c for c in used if isinstance(c, gr.State)]
+    initial_fields = json.dumps([c.value for c in fields])
+    initial_states = [copy.deepcopy(c.value) for c in states]
+
+    def fresh_states() -> Any:
+        values = copy.deepcopy(initial_states)
+        return values[0] if len(values) == 1 else values
+
+    button = gr.Button(label, size="sm", variant="secondary")
+    event = button.click(None, None, fields, js=f"() => {initial_fields}", cancels=queued, api_name=False, queue=False)
+    if states:
+        event.then(fresh_states, None, states, api_name=f"{tab}_reset", queue=False)
+    return button
+
+
+# ------------------------------------------------------------------ output files
+def _write_once(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` unless it is already there; never truncate a served file."""
+    if path.exists() and path.stat().st_size == len(data):
+        return
+    handle, staging = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
+
+
+def _save_pil_to_cache(img, cache_dir: str, name: str = "image", format: str = "webp") -> str:  # noqa: A002 (Gradio's name)
+    data = processing_utils.encode_pil_to_bytes(img, format)
+    folder = Path(cache_dir) / processing_utils.hash_bytes(data)
+    folder.mkdir(exist_ok=True, parents=True)
+    path = (folder / f"{name}.{format}").resolve()
+    _write_once(path, data)
+    return str(path)
+
+
+def _save_bytes_to_cache(data: bytes, file_name: str, cache_dir: str) -> str:
+    folder = Path(cache_dir) / processing_utils.hash_bytes(data)
+    folder.mkdir(exist_ok=True, parents=True)
+    if not Path(file_name).suffix:
+        file_name += processing_utils.detect_audio_format(data)
+    path = (folder / Path(file_name).name).resolve()
+    _write_once(path, data)
+    return str(path)
+
+
+def atomic_output_files() -> None:
+    """Make Gradio write output images and bytes atomically (call once, before serving).
+
+    Gradio 6 saves each output image under a path named by its content hash with
+    ``write_bytes`` (truncate, then write), even when that file exists. When two
+    sessions produce the same image at once (a room of students clicking the same
+    example with the same seed), one rewrites the file while it is being sent to
+    the other, whose download then breaks ("peer closed connection ... received 0
+    bytes", seen in ``benchmarks/load.py``). Gradio already copies input files this
+    way (temporary name, then rename); this does the same for outputs.
+    """
+    processing_utils.save_pil_to_cache = _save_pil_to_cache
+    processing_utils.save_bytes_to_cache = _save_bytes_to_cache
+
+
 def allowed_paths() -> list[str]:
     """Folders Gradio may serve files from: the example images."""
     return [str(_examples_dir())]
@@ -150,4 +279,5 @@ def allowed_paths() -> list[str]:
 
 def launch_alone(demo: gr.Blocks) -> None:
     """``python -m demos.<tab>``: serve one tab on its own."""
+    atomic_output_files()
     demo.queue(default_concurrency_limit=1, max_size=32).launch(allowed_paths=allowed_paths())

@@ -12,7 +12,7 @@ import time
 
 import gradio as gr
 
-from demos.common import ImageUpload, availability_markdown, launch_alone, missing_weights, require_image, ui_errors
+from demos.common import ImageUpload, availability_markdown, lane, launch_alone, missing_weights, require_image, reset_button, ui_errors
 from synth.examples import example_paths
 from synth.images import load_image, to_pil
 from synth.runtime import gpu
@@ -57,8 +57,8 @@ def _status() -> tuple[str, str, str]:
     return status_line(), availability_markdown([t.name for t in MODELS]), default_model()
 
 
-@ui_errors
 @gpu(duration=60)
+@ui_errors
 def run_cyclegan(path, model, side, show_cycle, progress=gr.Progress()):
     """G(x), then (if asked and possible) F(G(x)), the error map and its mean."""
     image = load_image(require_image(path), max_side=int(side))
@@ -111,8 +111,9 @@ def create_demo() -> gr.Blocks:
             error = gr.Image(label="|x − F(G(x))| (inferno colour map)", format="png", type="pil", interactive=False)
         demo.load(_status, outputs=[status, availability, model], api_name=False, queue=False)
         run.click(
-            run_cyclegan, [upload, model, side, show_cycle], [translated, reconstructed, error, note], api_name="cyclegan_translate"
+            run_cyclegan, [upload, model, side, show_cycle], [translated, reconstructed, error, note], api_name="cyclegan_translate", **lane("translate")
         )
+        reset_button(demo, "cyclegan")
     return demo
 
 

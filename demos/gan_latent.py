@@ -8,11 +8,12 @@ import time
 
 import gradio as gr
 
-from demos.common import availability_markdown, launch_alone, ui_errors
+from demos.common import availability_markdown, lane, launch_alone, reset_button, ui_errors
 from synth.gan import generate, latent, toy
 from synth.gan.imagenet import class_names
 from synth.gan.toy_view import render as render_toy
 from synth.images import load_image, save_image
+from synth.runtime import gpu
 
 RANDOM_CLASS = "(random class per cell)"
 MODEL_CHOICES = [
@@ -59,6 +60,7 @@ def on_model(model: str):
     return gr.update(visible=conditional), generate.default_truncation(model), availability_markdown(generate.GAN_MODELS)
 
 
+@gpu(duration=30)
 @ui_errors
 def do_sample(model: str, class_choice: str, seed: float, truncation: float, count: float):
     samples = generate.sample(model, seed=seed, n=count, truncation=truncation, class_name=_class_arg(model, class_choice))
@@ -90,6 +92,7 @@ def on_select(seeds: list[int], slot: str, evt: gr.SelectData):
     return index, a_update, b_update, "B" if slot == "A" else "A", note
 
 
+@gpu(duration=30)
 @ui_errors
 def do_reroll(model: str, class_choice: str, truncation: float, seeds: list[int], selected: int | None, gallery):
     if not seeds or not gallery:
@@ -104,6 +107,7 @@ def do_reroll(model: str, class_choice: str, truncation: float, seeds: list[int]
     return items, grid, seeds, f"Cell {selected + 1} re-rolled: seed {seeds[selected]}."
 
 
+@gpu(duration=120)
 @ui_errors
 def do_interpolate(model: str, class_choice: str, truncation: float, seed_a: float, seed_b: float, method: str, steps: float, loop: bool, progress=gr.Progress()):
     progress(0, desc="rendering frames")
@@ -117,6 +121,7 @@ def do_interpolate(model: str, class_choice: str, truncation: float, seed_a: flo
     return str(files.gif), str(files.strip), [str(files.gif), str(files.mp4)]
 
 
+@gpu(duration=30)
 @ui_errors
 def do_walk(model: str, class_choice: str, truncation: float, corners: str, size: float):
     try:
@@ -198,6 +203,7 @@ def create_demo() -> gr.Blocks:
                 _sampling_ui(demo)
             with gr.Tab("2-D GAN: G as a distribution transformer"):
                 _toy_ui()
+        reset_button(demo, "gan")
     return demo
 
 
@@ -218,7 +224,7 @@ def _sampling_ui(demo: gr.Blocks) -> None:
             count = gr.Slider(1, generate.MAX_CELLS, value=16, step=1, label="Samples in the grid")
             sample_btn = gr.Button("Sample", variant="primary")
         with gr.Column(scale=2):
-            gallery = gr.Gallery(label="Samples (click a cell)", columns=4, height=520, format="png", object_fit="contain")
+            gallery = gr.Gallery(label="Samples (click a cell)", columns=4, height=520, format="png", object_fit="contain", interactive=False)
             status = gr.Markdown()
             with gr.Row():
                 reroll_btn = gr.Button("Re-roll the selected cell")
@@ -247,12 +253,12 @@ def _sampling_ui(demo: gr.Blocks) -> None:
     settings = [model, class_choice, truncation]
     model.change(on_model, model, [class_choice, truncation, availability], api_name="gan_model", queue=False)
     demo.load(lambda: availability_markdown(generate.GAN_MODELS), None, availability, api_name="gan_availability", queue=False)
-    sample_btn.click(do_sample, [model, class_choice, seed, truncation, count], [gallery, grid_file, seeds, status], api_name="gan_sample")
+    sample_btn.click(do_sample, [model, class_choice, seed, truncation, count], [gallery, grid_file, seeds, status], api_name="gan_sample", **lane("quick"))
     gallery.select(on_select, [seeds, slot], [selected, seed_a, seed_b, slot, status], api_name="gan_select", queue=False)
-    reroll_btn.click(do_reroll, [*settings, seeds, selected, gallery], [gallery, grid_file, seeds, status], api_name="gan_reroll")
-    run = walk_btn.click(do_interpolate, [*settings, seed_a, seed_b, method, steps, loop], [animation, strip, downloads], api_name="gan_interpolate")
+    reroll_btn.click(do_reroll, [*settings, seeds, selected, gallery], [gallery, grid_file, seeds, status], api_name="gan_reroll", **lane("quick"))
+    run = walk_btn.click(do_interpolate, [*settings, seed_a, seed_b, method, steps, loop], [animation, strip, downloads], api_name="gan_interpolate", **lane("translate"))
     stop_btn.click(None, cancels=[run], api_name="gan_stop")
-    walk_grid_btn.click(do_walk, [*settings, corners, walk_size], walk_grid, api_name="gan_walk")
+    walk_grid_btn.click(do_walk, [*settings, corners, walk_size], walk_grid, api_name="gan_walk", **lane("quick"))
 
 
 def _toy_ui() -> None:
@@ -278,14 +284,14 @@ def _toy_ui() -> None:
                 step = gr.Button("Step")
                 reset = gr.Button("Reset")
     setup = [target, drawing, noise, loss, lr_g, lr_d, seed]
-    running = play.click(toy_play, [state, *setup, per_frame], [view, summary, state], api_name="gan2d_play")
+    running = play.click(toy_play, [state, *setup, per_frame], [view, summary, state], api_name="gan2d_play", **lane("interactive"))
     pause.click(None, cancels=[running], api_name="gan2d_pause")
-    step.click(toy_step, [state, *setup], [view, summary, state], api_name="gan2d_step")
-    reset.click(toy_reset, setup, [view, summary, state], api_name="gan2d_reset")
+    step.click(toy_step, [state, *setup], [view, summary, state], api_name="gan2d_step", **lane("interactive"))
+    reset.click(toy_reset, setup, [view, summary, state], api_name="gan2d_reset", **lane("interactive"))
     for name, control in (("loss", loss), ("lr_g", lr_g), ("lr_d", lr_d)):
         control.change(toy_options, [state, loss, lr_g, lr_d], state, api_name=f"gan2d_set_{name}", queue=False)
     for name, control in (("target", target), ("noise", noise), ("seed", seed)):
-        control.change(toy_reset, setup, [view, summary, state], api_name=f"gan2d_set_{name}")
+        control.change(toy_reset, setup, [view, summary, state], api_name=f"gan2d_set_{name}", **lane("interactive"))
 
 if __name__ == "__main__":
     launch_alone(create_demo())

@@ -10,12 +10,13 @@ import tempfile
 import gradio as gr
 from PIL import Image
 
-from demos.common import ImageUpload, availability_markdown, require_image, ui_errors
+from demos.common import ImageUpload, availability_markdown, lane, require_image, reset_button, ui_errors
 from synth.cache import get_model
 from synth.examples import example_paths
 from synth.feature_vis import feature_maps, filter_grid, gram_heatmap, loss_figure
 from synth.gatys import HIGH_TO_LOW, synthesize
 from synth.images import load_image, to_pil
+from synth.runtime import gpu
 from synth.streaming import Done, stream
 
 BACKBONES = [
@@ -71,6 +72,7 @@ def _status(progress) -> str:
     return f"step {progress.step}/{progress.total} · scale {progress.scale + 1}/{progress.scales} · loss {progress.loss:.3g}"
 
 
+@gpu(duration=120)
 @ui_errors
 def run(path, backbone, layers, steps, size, seed, tileable, histogram, scales, optimizer, pooling):
     """Synthesise, streaming the image, the per-layer losses and the step every 10 steps."""
@@ -90,6 +92,7 @@ def run(path, backbone, layers, steps, size, seed, tileable, histogram, scales, 
             yield _shown(item.image), loss_figure(history), _status(item), gr.skip()
 
 
+@gpu(duration=240)
 @ui_errors
 def series(path, backbone, steps, size, seed, pooling):
     """The High -> Low series (Gatys et al. 2015, Fig. 2): the gallery fills as each layer set finishes."""
@@ -110,6 +113,7 @@ def series(path, backbone, steps, size, seed, pooling):
                 yield gr.skip(), _shown(item.image), f"{label}: {_status(item)}"
 
 
+@gpu(duration=30)
 @ui_errors
 def show(path, backbone, layer, pooling):
     """Filters of the first layer, top feature maps of ``layer`` and its Gram matrix."""
@@ -168,15 +172,16 @@ def create_demo() -> gr.Blocks:
 
         run_event = go.click(
             run, [example, backbone, layers, steps, size, seed, tileable, histogram, scales, optimizer, pooling],
-            [output, plot, status, download], api_name="neural_texture_run", concurrency_id="neural_texture",
+            [output, plot, status, download], api_name="neural_texture_run", **lane("optimise"),
         )  # fmt: skip
         series_event = h2l.click(
             series, [example, backbone, steps, size, seed, pooling], [gallery, output, status],
-            api_name="neural_texture_high_to_low", concurrency_id="neural_texture",
+            api_name="neural_texture_high_to_low", **lane("optimise"),
         )  # fmt: skip
         stop.click(None, cancels=[run_event, series_event], api_name=False)
-        look.click(show, [example, backbone, view_layer, pooling], [filters, maps, gram, view_note], api_name="neural_texture_show")
+        look.click(show, [example, backbone, view_layer, pooling], [filters, maps, gram, view_note], api_name="neural_texture_show", **lane("quick"))
         demo.load(_availability, None, available, api_name=False, queue=False)
+        reset_button(demo, "neural_texture")
     return demo
 
 

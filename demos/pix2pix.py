@@ -14,7 +14,7 @@ import time
 import gradio as gr
 import numpy as np
 
-from demos.common import ImageUpload, availability_markdown, launch_alone, missing_weights, require_image, ui_errors
+from demos.common import ImageUpload, availability_markdown, lane, launch_alone, missing_weights, require_image, reset_button, ui_errors
 from synth.examples import example_paths
 from synth.images import load_image, to_pil
 from synth.runtime import gpu
@@ -84,8 +84,8 @@ def _run(image, model: str, mode: str, seed: float, side: float, progress: gr.Pr
     return to_pil(output), note
 
 
-@ui_errors
 @gpu(duration=60)
+@ui_errors
 def translate_upload(path, model, mode, seed, side, progress=gr.Progress()):
     """Translate an uploaded image; returns (output, note, the input for "compare")."""
     image = load_image(require_image(path), max_side=int(side))
@@ -93,8 +93,8 @@ def translate_upload(path, model, mode, seed, side, progress=gr.Progress()):
     return output, note, path
 
 
-@ui_errors
 @gpu(duration=60)
+@ui_errors
 def translate_drawing(editor, model, mode, seed, side, progress=gr.Progress()):
     """Translate the painted map; returns (output, note, the drawing for "compare")."""
     composite = None if editor is None else editor.get("composite")
@@ -105,8 +105,8 @@ def translate_drawing(editor, model, mode, seed, side, progress=gr.Progress()):
     return output, note, np.asarray(composite)[..., :3].copy()
 
 
-@ui_errors
 @gpu(duration=60)
+@ui_errors
 def compare_cyclegan(last_input, mode, seed, side, progress=gr.Progress()):
     """pix2pix map2sat (paired) next to CycleGAN map2sat (unpaired) on the last input."""
     if last_input is None:
@@ -152,8 +152,8 @@ def create_demo() -> gr.Blocks:
                                 color_mode="fixed",
                                 default_size=6,
                             ),
-                            eraser=False,
                             label="Paint a map (then choose “map → satellite”)",
+                            # no eraser=False: in Gradio 6.31 it hides the whole toolbar (no brush) and raises a Svelte error
                         )
                         gr.Markdown(_palette_markdown())
                         run_draw = gr.Button("Translate drawing", variant="primary")
@@ -170,12 +170,13 @@ def create_demo() -> gr.Blocks:
         demo.load(_status, outputs=[status, availability], api_name=False, queue=False)
         settings = [model, mode, seed, side]
         run_upload.click(
-            translate_upload, [upload, *settings], [output, note, last_input], api_name="pix2pix_translate"
+            translate_upload, [upload, *settings], [output, note, last_input], api_name="pix2pix_translate", **lane("translate")
         )
         run_draw.click(
-            translate_drawing, [canvas, *settings], [output, note, last_input], api_name="pix2pix_translate_drawing"
+            translate_drawing, [canvas, *settings], [output, note, last_input], api_name="pix2pix_translate_drawing", **lane("translate")
         )
-        compare.click(compare_cyclegan, [last_input, mode, seed, side], comparison, api_name="pix2pix_compare")
+        compare.click(compare_cyclegan, [last_input, mode, seed, side], comparison, api_name="pix2pix_compare", **lane("translate"))
+        reset_button(demo, "pix2pix")
     return demo
 
 

@@ -20,7 +20,7 @@ from synth.pyramid import max_scales
 from synth.streaming import Done, stream
 from synth.views import band_label, caption, filter_bank_image, histogram_figure, hstack, pyramid_mosaic, tile
 
-from .common import ImageUpload, launch_alone, require_image, ui_errors
+from .common import ImageUpload, lane, launch_alone, require_image, reset_button, ui_errors
 
 EXAMPLES = ("gravel", "grass", "wood", "fur", "stars", "cells", "brick")
 MAX_INPUT_SIDE = 512  # a public Space's cap; the CLI can go further
@@ -156,14 +156,14 @@ def create_demo() -> gr.Blocks:
             inputs=[source, scales, orientations, iterations, ratio, edges, seed, max_side],
             outputs=[texture, strip, tiled, mosaic, band, histogram, result_state],
             api_name="pyramid_texture",
-            concurrency_limit=2,
-            concurrency_id="cpu_light",
+            **lane("pyramid"),
         )
         stop_button.click(None, cancels=[run_event], api_name=False)
-        band.select(show_band, inputs=[result_state, band], outputs=[mosaic, histogram], api_name=False)
+        band.select(show_band, inputs=[result_state, band], outputs=[mosaic, histogram], api_name=False, **lane("interactive"))
         for control in (scales, orientations):
-            control.release(show_filters, inputs=[scales, orientations], outputs=filters, api_name=False)
-        demo.load(show_filters, inputs=[scales, orientations], outputs=filters, api_name=False)
+            control.release(show_filters, inputs=[scales, orientations], outputs=filters, api_name=False, **lane("interactive"))
+        demo.load(show_filters, inputs=[scales, orientations], outputs=filters, api_name=False, **lane("interactive"))
+        reset_button(demo, "pyramid")
     return demo
 
 

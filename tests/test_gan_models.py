@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import math
 from pathlib import Path
 
@@ -13,13 +12,7 @@ import torch
 from synth.gan.biggan import CONFIGS, BigGAN, BigGANConfig, interpolated_statistics
 from synth.models import create_model, list_models
 
-
-def _layout_file() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "reference" / "layouts" / "biggan_deep_128.json"
-        if candidate.exists():
-            return candidate
-    raise FileNotFoundError("shared/reference/layouts/biggan_deep_128.json not found above the tests")
+from .layouts import load_layout
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +25,7 @@ def test_gan_models_are_registered() -> None:
 
 
 def test_biggan_128_state_dict_equals_the_published_layout(biggan128: torch.nn.Module) -> None:
-    layout = json.loads(_layout_file().read_text())
+    layout = load_layout("biggan_deep_128")
     got = {name: list(t.shape) for name, t in biggan128.state_dict().items()}
     assert list(got) == list(layout["tensors"])  # names, in order
     assert got == layout["tensors"]  # and shapes

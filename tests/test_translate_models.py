@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -17,13 +16,8 @@ from synth.translate.resnet import ResnetGenerator
 from synth.translate.unet import UnetGenerator
 from synth.weights import default_store
 
-# ../shared/reference/layouts next to the checkout (DESIGN.md); worktrees sit one level deeper.
-_CANDIDATES = [Path(__file__).resolve().parents[n] / "shared" / "reference" / "layouts" for n in (2, 3)]
-LAYOUTS = next((path for path in _CANDIDATES if path.is_dir()), _CANDIDATES[0])
+from .layouts import load_layout
 
-
-def _layout(name: str) -> dict:
-    return json.loads((LAYOUTS / f"{name}.json").read_text())
 
 
 @pytest.mark.parametrize(
@@ -31,7 +25,7 @@ def _layout(name: str) -> dict:
     [("pix2pix_unet_256", UnetGenerator), ("cyclegan_resnet_9blocks", ResnetGenerator)],
 )
 def test_state_dict_equals_official_layout(layout, build):
-    reference = _layout(layout)
+    reference = load_layout(layout)
     model = build()
     ours = [(key, list(value.shape)) for key, value in model.state_dict().items()]
     assert ours == list(reference["tensors"].items())  # names, shapes and order

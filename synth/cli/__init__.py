@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -50,6 +51,11 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m synth", description="Image Synthesis Lab from the command line.")
+    parser.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="lift the caps on output pixels, steps, frames and batch size that the public app enforces",
+    )
     subparsers = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     for module in VERBS:
         importlib.import_module(module).add_parser(subparsers)
@@ -58,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.no_limits:
+        os.environ["SYNTH_LIMITS"] = "off"
     try:
         return int(args.run(args) or 0)
     except (InvalidImage, UnknownModel, ValueError) as err:
@@ -69,3 +77,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0

@@ -25,13 +25,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def _list(args: argparse.Namespace) -> int:
     store = default_store()
     print(f"weights cache: {store.root}{'  (offline)' if store.offline else ''}")
-    print(f"{'name':34} {'status':8} {'size':>9}  {'licence':32} source")
+    print(f"{'name':32} {'status':8} {'size':>9}  {'licence':14} source")
     for name, entry in store.entries.items():
         path = _cached(store, name)
         size = path.stat().st_size if path else (entry.sources[0].size or entry.size)
         shown = f"{size / 2**20:7.1f}MB" if size else "        ?"
         kinds = "+".join(dict.fromkeys(source.kind for source in entry.sources))
-        print(f"{name:34} {'cached' if path else 'missing':8} {shown:>9}  {entry.license[:32]:32} {kinds}")
+        licence = entry.license.split(" (")[0]  # the details are in the manifest
+        print(f"{name:32} {'cached' if path else 'missing':8} {shown:>9}  {licence:14} {kinds}")
     return 0
 
 

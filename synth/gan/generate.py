@@ -5,6 +5,10 @@ batch-norm statistics) and DCGAN (unconditional): a sample is named by its seed 
 for BigGAN, its class), images come back in [0, 1], and a batch is one forward pass
 per ``batch_size`` images of a model from the shared model cache.
 
+On a ZeroGPU Space the GAN tab's handlers carry ``spaces.GPU`` (``runtime.gpu``), not
+these functions: ``spaces`` pickles a decorated function's arguments into its GPU
+worker, and :func:`interpolate` takes a progress callback.
+
 References
 ----------
 Brock, Donahue & Simonyan (2019), arXiv:1809.11096 (BigGAN-deep, truncation trick).
@@ -20,7 +24,6 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from .. import runtime
 from ..cache import get_model
 from . import latent
 from .imagenet import class_names, find_class
@@ -152,7 +155,6 @@ def _cells(model: str, seeds: Sequence[int], class_name: str | int | None, class
     return tuple(latent.classes_for_seeds(seeds))
 
 
-@runtime.gpu(duration=120)
 def sample(
     model: str = "dcgan/faces-64",
     *,
@@ -197,7 +199,6 @@ def sample(
     return Samples(model, images, tuple(seeds), cells, truncation)
 
 
-@runtime.gpu(duration=300)
 def interpolate(
     model: str = "dcgan/faces-64",
     *,
@@ -236,7 +237,6 @@ def interpolate(
     return render(model, z, class_path, truncation=truncation, device=device, callback=callback)
 
 
-@runtime.gpu(duration=120)
 def latent_walk(
     model: str = "dcgan/faces-64",
     *,
