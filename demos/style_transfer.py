@@ -11,14 +11,15 @@ import time
 
 import gradio as gr
 
-from demos.common import ImageUpload, availability_markdown, require_image, ui_errors
+from demos.common import ImageUpload, availability_markdown, lane, require_image, reset_button, ui_errors
 from synth.cli import default_of
-from synth.examples import example_paths
+from synth.examples import example_path, example_paths
 from synth.feature_vis import loss_figure
 from synth.ghiasi import fast_transfer
 from synth.images import load_image, resize, to_pil
+from synth.runtime import gpu
 from synth.streaming import Done, stream
-from synth.style import CONTENT_LAYERS, STYLE_LAYERS, size_cap, transfer
+from synth.style import CONTENT_LAYERS, CPU_CAP, GPU_CAP, STYLE_LAYERS, transfer
 from synth.views import caption, hstack
 
 MODES = [("Optimisation (Gatys et al. 2016)", "gatys"), ("Fast: one forward pass (Ghiasi et al. 2017)", "fast")]
@@ -63,9 +64,10 @@ def _inputs(content_path, style_path, style2_path, blend2):
 
 
 def _check(size: float, steps: float) -> tuple[int, int]:
-    size, steps, cap = int(size), int(steps), size_cap()
-    if not 64 <= size <= cap or not 1 <= steps <= MAX_STEPS:
-        raise gr.Error(f"Size must be 64..{cap} px and steps 1..{MAX_STEPS} here; got {size} and {steps}. The command line has no step cap.")
+    """Sizes and steps the sliders allow; the engines refuse outputs above their device's cap themselves."""
+    size, steps = int(size), int(steps)
+    if not 64 <= size <= GPU_CAP or not 1 <= steps <= MAX_STEPS:
+        raise gr.Error(f"Size must be 64..{GPU_CAP} px and steps 1..{MAX_STEPS} here; got {size} and {steps}. The command line has no step cap.")
     return size, steps
 
 
@@ -109,6 +111,7 @@ def _fast(content, styles, blend, size, colors, strength):
     return image, time.perf_counter() - start
 
 
+@gpu(duration=120)
 @ui_errors
 def run(content_path, style_path, style2_path, blend2, mode, size, ratio, steps, colors, init, scales, style_scale, tv,
         optimizer, backbone, content_layer, style_layers, seed, strength):  # fmt: skip
@@ -124,6 +127,7 @@ def run(content_path, style_path, style2_path, blend2, mode, size, ratio, steps,
         yield to_pil(image), figure, status, (_saved(image) if done else gr.skip())
 
 
+@gpu(duration=180)
 @ui_errors
 def compare(content_path, style_path, style2_path, blend2, mode, size, ratio, steps, colors, init, scales, style_scale, tv,
             optimizer, backbone, content_layer, style_layers, seed, strength):  # fmt: skip
@@ -139,20 +143,19 @@ def compare(content_path, style_path, style2_path, blend2, mode, size, ratio, st
 
 
 def create_demo() -> gr.Blocks:
-    cap = size_cap()
     with gr.Blocks() as demo:
         gr.Markdown(ABOUT)
         with gr.Row():
             with gr.Column(scale=1):
                 with gr.Row():
                     content = ImageUpload(label="Content", height=220)
-                    style = ImageUpload(label="Style", height=220)
+                    style = ImageUpload(label="Style", height=220, value=str(example_path("swirls")))
                 with gr.Row():
                     gr.Examples(example_paths("chelsea", "astronaut", "coffee", "rocket"), inputs=content, label="Content examples (scikit-image)")
                     gr.Examples(example_paths("swirls", "stained-glass", "pointillism", "stars"), inputs=style, label="Style examples (drawn by synth.artworks; Hubble)")
                 mode = gr.Radio(MODES, value="gatys", label="Mode")
                 with gr.Row():
-                    size = gr.Slider(64, cap, value=min(DEFAULT_SCALES[-1], cap), step=32, label="Output size (longer side, px)")
+                    size = gr.Slider(64, GPU_CAP, value=DEFAULT_SCALES[-1], step=32, label=f"Output size (longer side, px; optimisation: at most {CPU_CAP} on a CPU)")
                     steps = gr.Slider(10, MAX_STEPS, value=default_of(transfer, "steps"), step=10, label="Steps (over all scales)")
                 ratio = gr.Slider(-1, 4, value=round(math.log10(default_of(transfer, "style_weight")), 1), step=0.1,
                                   label="Style / content weight, log10 (β/α; 1 = 10× more style)")  # fmt: skip
@@ -188,10 +191,11 @@ def create_demo() -> gr.Blocks:
 
         inputs = [content, style, style2, blend2, mode, size, ratio, steps, colors, init, scales, style_scale, tv,
                   optimizer, backbone, content_layer, style_layers, seed, strength]  # fmt: skip
-        run_event = go.click(run, inputs, [output, plot, status, download], api_name="style_transfer_run", concurrency_id="style_transfer")
-        compare_event = both.click(compare, inputs, [output, plot, status], api_name="style_transfer_compare", concurrency_id="style_transfer")
+        run_event = go.click(run, inputs, [output, plot, status, download], api_name="style_transfer_run", **lane("optimise"))
+        compare_event = both.click(compare, inputs, [output, plot, status], api_name="style_transfer_compare", **lane("optimise"))
         stop.click(None, cancels=[run_event, compare_event], api_name=False)
         demo.load(_availability, None, available, api_name=False, queue=False)
+        reset_button(demo, "style_transfer")
     return demo
 
 

@@ -104,10 +104,12 @@ def _convention(low: float, high: float) -> tuple[float, float]:
     """The narrowest usual pixel range that holds the quantised range [low, high].
 
     An 8-bit quantiser cannot hold both ends exactly: the transformer's sigmoid
-    output is quantised to [0, 255/256], which is the convention [0, 1].
+    output is quantised to [0, 255/256], which is the convention [0, 1], and a
+    symmetric input with zero point 128 to [-1.004, 0.996], which is [-1, 1].
     """
     for c_low, c_high in CONVENTIONS:
-        if low >= c_low - 1e-3 and high <= c_high + 1e-3 and high - low > 0.9 * (c_high - c_low):
+        step = (c_high - c_low) / 128  # one 8-bit step beyond either end, e.g. [-1.004, 0.996] for [-1, 1]
+        if low >= c_low - step and high <= c_high + step and high - low > 0.9 * (c_high - c_low):
             return c_low, c_high
     raise ValueError(f"the graph's value range [{low:.4g}, {high:.4g}] is none of the usual pixel ranges {CONVENTIONS}")
 

@@ -248,7 +248,7 @@ def transfer(
     if not scales or min(scales) < 32 or any(b < a for a, b in zip(scales, scales[1:])):
         raise ValueError(f"scales must be increasing sides of at least 32 pixels, like 256,512; got {scales}")
     if scales[-1] > cap:
-        raise ValueError(f"an output of {scales[-1]} px is larger than the cap of {cap} px on this device (a step at 512 px takes about 2 s on a 2-core CPU); choose a smaller size, or raise max_side")
+        raise ValueError(f"an output of {scales[-1]} px is larger than the cap of {cap} px on this device (a step at 512 px takes about 2 s on a 2-core CPU); choose a smaller size (or fast mode; the command line's --max-side raises the cap)")
     if style_scale * scales[-1] > 2 * cap:
         raise ValueError(f"style scale {style_scale} would make the style image {round(style_scale * scales[-1])} px, more than {2 * cap} px; choose a smaller style scale")
 

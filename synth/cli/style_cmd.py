@@ -85,12 +85,15 @@ def run(args: argparse.Namespace) -> int:
             size=args.scales[-1], max_side=args.max_side,
         )  # fmt: skip
     else:
-        with tqdm(total=args.steps, desc="style transfer", unit="step") as bar:
+        bars: list[tqdm] = []  # opened on the first report, so that a refused option prints only its error
 
-            def advance(progress) -> None:
-                bar.update(progress.step - bar.n)
-                bar.set_postfix(content=f"{progress.losses['content']:.3g}", style=f"{progress.losses['style']:.3g}", refresh=False)
+        def advance(progress) -> None:
+            if not bars:
+                bars.append(tqdm(total=args.steps, desc="style transfer", unit="step"))
+            bars[0].update(progress.step - bars[0].n)
+            bars[0].set_postfix(content=f"{progress.losses['content']:.3g}", style=f"{progress.losses['style']:.3g}", refresh=False)
 
+        try:
             image = transfer(
                 content, styles, blend=args.blend, backbone=args.backbone, content_layers=args.content_layers,
                 style_layers=args.style_layers, style_layer_weights=args.style_layer_weights,
@@ -99,5 +102,8 @@ def run(args: argparse.Namespace) -> int:
                 steps=args.steps, optimizer=args.optimizer, seed=args.seed, max_side=args.max_side, device=args.device,
                 callback=advance,
             )  # fmt: skip
+        finally:
+            for bar in bars:
+                bar.close()
     print(f"{save_image(image, args.output)} ({image.shape[-1]}x{image.shape[-2]}, {time.perf_counter() - start:.1f} s)")
     return 0
