@@ -43,6 +43,7 @@ from synth import runtime  # noqa: E402
 TABS: list[tuple[str, str]] = [
     ("Pyramid textures", "demos.pyramid_texture"),
     ("Neural textures", "demos.neural_texture"),
+    ("Style transfer", "demos.style_transfer"),
     ("GAN latent space", "demos.gan_latent"),
     ("pix2pix", "demos.pix2pix"),
     ("CycleGAN", "demos.cyclegan"),

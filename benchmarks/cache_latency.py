@@ -61,9 +61,16 @@ def _translator(side: int) -> Callable:
     return forward
 
 
-#: One model per tab (the one its default click uses). The style-transfer tab adds one line.
+def _ghiasi(model) -> None:
+    import torch
+
+    model.stylize(torch.rand(1, 3, 384, 384), model.style_vector(torch.rand(1, 3, 256, 256)))
+
+
+#: One model per tab (the one its default click uses).
 CASES: list[Case] = [
     Case("Neural textures", "vgg16-caffe", "1×3×128×128 to pool5", _vgg),
+    Case("Style transfer (fast)", "style/ghiasi", "style 256², content 384²", _ghiasi),
     Case("GAN latent space", "dcgan/faces-64", "16 latents", _dcgan),
     Case("pix2pix", "pix2pix/map2sat", "1×3×256×256", _translator(256)),
     Case("CycleGAN", "cyclegan/vintage", "1×3×256×256", _translator(256)),

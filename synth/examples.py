@@ -2,7 +2,8 @@
 
 All come from scikit-image's bundled data (``skimage.data``; public domain or CC0,
 see ``skimage/data/README.txt``), cropped where a texture is wanted, except ``map``,
-a street map drawn by :func:`synth.translate.maps.sample_map`. They are
+a street map drawn by :func:`synth.translate.maps.sample_map`, and the procedural
+"paintings" of :mod:`synth.artworks` (style examples). They are
 written once as PNG files to a cache folder (``SYNTH_EXAMPLES_DIR``, default
 ``~/.cache/image-synthesis-lab/examples``) because Gradio examples are file paths.
 """
@@ -47,6 +48,9 @@ EXAMPLES: dict[str, Example] = {
         Example("rocket", "Rocket launch pad (photo)", data.rocket, f"{_SKIMAGE}, public domain (NASA/SpaceX)"),
         Example("camera", "Cameraman (grey photo)", data.camera, f"{_SKIMAGE}, CC0"),
         Example("map", "Street map in the pix2pix map palette", lambda: _sample_map(), "drawn by synth.translate.maps"),
+        Example("swirls", "Swirling brush strokes (a night sky)", lambda: _artwork("swirls"), "drawn by synth.artworks"),
+        Example("stained-glass", "Stained-glass window", lambda: _artwork("stained_glass"), "drawn by synth.artworks"),
+        Example("pointillism", "Pointillist landscape", lambda: _artwork("pointillism"), "drawn by synth.artworks"),
     )
 }
 
@@ -55,6 +59,12 @@ def _sample_map() -> np.ndarray:
     from .translate.maps import sample_map
 
     return sample_map(256)
+
+
+def _artwork(name: str) -> np.ndarray:
+    from . import artworks
+
+    return getattr(artworks, name)(384)
 
 
 def _examples_dir() -> Path:

@@ -99,8 +99,8 @@ def gram_heatmap(backbone: nn.Module, image: Tensor, layer: str, *, channels: in
     return figure
 
 
-def loss_figure(history: Sequence[tuple[int, Mapping[str, float]]], *, title: str = "texture loss per layer") -> Figure:
-    """Per-term losses (log scale) against the step, from (step, {term: loss}) pairs."""
+def loss_figure(history: Sequence[tuple[int, Mapping[str, float]]], *, title: str = "texture loss per layer", total: bool = True) -> Figure:
+    """Per-term losses (log scale) against the step, from (step, {term: loss}) pairs; ``total`` adds their sum."""
     figure = Figure(figsize=(5.0, 3.0), dpi=100)
     axes = figure.add_subplot()
     names = list(history[0][1]) if history else []
@@ -109,7 +109,8 @@ def loss_figure(history: Sequence[tuple[int, Mapping[str, float]]], *, title: st
         values = [max(losses[name], 1e-12) for _, losses in history if name in losses]
         axes.plot(steps, values, label=name, linewidth=1.5)
     if history:
-        axes.plot([s for s, _ in history], [max(sum(l.values()), 1e-12) for _, l in history], "k--", label="total", linewidth=1.2)
+        if total:
+            axes.plot([s for s, _ in history], [max(sum(l.values()), 1e-12) for _, l in history], "k--", label="total", linewidth=1.2)
         axes.set_yscale("log")
         axes.legend(fontsize=7, frameon=False, ncol=2)
     axes.set_xlabel("step (forward + backward passes)")

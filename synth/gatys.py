@@ -90,11 +90,31 @@ class Objective:
     """What :func:`optimize` minimises at one scale.
 
     ``layers`` are the backbone layers the terms read; ``loss(features)`` returns named
-    scalar terms (summed for the optimiser, reported one by one).
+    scalar terms and ``image_loss(image)`` (optional) more terms computed on the
+    pixels, e.g. total variation. The optimiser minimises sum_t weights[t] * term_t
+    (a missing weight is 1); the callback reports the terms unweighted, so a term
+    with weight 0 is still shown (style transfer's content loss at content weight 0).
+    ``start(image)``, if given, turns the previous scale's result, upsampled to this
+    scale, into this scale's start (style transfer adds back the content's detail).
     """
 
     layers: tuple[str, ...]
     loss: Callable[[dict[str, Tensor]], dict[str, Tensor]]
+    weights: Mapping[str, float] | None = None
+    image_loss: Callable[[Tensor], dict[str, Tensor]] | None = None
+    start: Callable[[Tensor], Tensor] | None = None
+
+    def terms(self, extractor: FeatureExtractor, image: Tensor) -> dict[str, Tensor]:
+        """Every named term at ``image`` (unweighted)."""
+        terms = self.loss(extractor(image))
+        if self.image_loss is not None:
+            terms.update(self.image_loss(image))
+        return terms
+
+    def total(self, terms: Mapping[str, Tensor]) -> Tensor:
+        """The weighted sum the optimiser minimises."""
+        weights = self.weights or {}
+        return sum(float(weights.get(name, 1.0)) * value for name, value in terms.items())  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------- statistics
@@ -214,6 +234,7 @@ def optimize(
     size: tuple[int, int],
     steps: int,
     scales: int = 1,
+    sizes: Sequence[tuple[int, int]] | None = None,
     fine_share: float = 0.5,
     optimizer: Optimizer = "lbfgs",
     lr: float | None = None,
@@ -247,6 +268,9 @@ def optimize(
         Loss evaluations over all scales (one forward and backward pass each).
     scales, fine_share
         Number of scales, and the share of ``steps`` spent at the finest.
+    sizes
+        Explicit (width, height) of every scale, coarsest first, instead of halving
+        ``scales`` times; the last must equal ``size``.
     optimizer, lr
         ``"lbfgs"`` (Gatys et al.; lr 1, no line search, history 100) or ``"adam"``
         (lr 0.02 on [0, 1] pixels).
@@ -270,7 +294,11 @@ def optimize(
         raise ValueError(f"steps and every must be >= 1, got steps={steps}, every={every}")
     if optimizer not in ("lbfgs", "adam"):
         raise ValueError(f"optimizer must be 'lbfgs' or 'adam', got {optimizer!r}")
-    sizes = _working_sizes(size, scales, min_side)
+    if sizes is None:
+        sizes = _working_sizes(size, scales, min_side)
+    elif not sizes or tuple(sizes[-1]) != tuple(size):
+        raise ValueError(f"the last of sizes must be the final size {tuple(size)}, got {[tuple(s) for s in sizes]}")
+    sizes = [tuple(s) for s in sizes]
     budget = _split_steps(steps, sizes, fine_share)
     param = next(backbone.parameters(), None)
     device = param.device if param is not None else start.device
@@ -278,7 +306,10 @@ def optimize(
     done = 0
     for index, (working, count) in enumerate(zip(sizes, budget)):
         objective = objective_at(index, working)
-        x = _upsample(image, working, periodic=tileable).detach().clamp(0, 1).requires_grad_(True)
+        x = _upsample(image, working, periodic=tileable)
+        if objective.start is not None:
+            x = objective.start(x)
+        x = x.detach().clamp(0, 1).requires_grad_(True)
         extractor = FeatureExtractor(backbone, objective.layers, pooling=pooling, padding="circular" if tileable else "zeros")
         losses: dict[str, Tensor] = {}
         unit: list[Tensor] = []  # the scale's first loss: the optimiser sees loss / unit
@@ -286,8 +317,8 @@ def optimize(
         def closure() -> Tensor:
             nonlocal losses
             opt.zero_grad(set_to_none=True)
-            losses = objective.loss(extractor(x))
-            total = sum(losses.values())
+            losses = objective.terms(extractor, x)
+            total = objective.total(losses)
             # torch's L-BFGS compares curvature with an absolute 1e-10: with a loss of
             # 1e13 (Caffe activations, style weight 1e6) its first step is so short that
             # the pair is dropped and the next step is the raw gradient. Dividing by the

@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: Modules that define ``MODELS: tuple[ModelSpec, ...]``, in display order.
-FAMILIES: list[str] = ["synth.features", "synth.gan.models", "synth.translate.models"]
+FAMILIES: list[str] = ["synth.features", "synth.ghiasi", "synth.gan.models", "synth.translate.models"]
 
 Loader = Callable[[nn.Module, Sequence[Path]], None]
 

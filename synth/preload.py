@@ -55,11 +55,18 @@ def _warm_translate(name: str) -> None:
     translate(_tiny(64), name)
 
 
-#: ModelSpec.task -> one tiny run through the engine the tab calls. A new family (the
-#: style-transfer tab: ``"style": _warm_style``) adds one entry; a task without an
-#: entry is only loaded.
+def _warm_style(name: str) -> None:
+    """Style transfer's fast mode: one style vector and one 64 px rendering."""
+    from .ghiasi import fast_transfer
+
+    fast_transfer(_tiny(64), _tiny(64), size=64)
+
+
+#: ModelSpec.task -> one tiny run through the engine the tab calls. A new family adds
+#: one entry; a task without an entry is only loaded.
 WARMUPS: dict[str, Callable[[str], None]] = {
     "features": _warm_features,
+    "style": _warm_style,
     "gan": _warm_gan,
     "translate": _warm_translate,
 }

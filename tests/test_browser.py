@@ -86,10 +86,23 @@ def paint_a_map(page: Page, artifacts: Path) -> None:
     expect(undo).to_be_enabled(timeout=10_000)
 
 
+def fast_mode(page: Page, artifacts: Path) -> None:
+    """Style transfer: the fast mode (one forward pass of Ghiasi et al. 2017) renders the default pair."""
+    page.get_by_text("Fast: one forward pass", exact=False).locator("visible=true").first.click()
+    example = page.locator(".gallery-item img[src$='/astronaut.png']").locator("visible=true").first
+    assert wait_for_output(page, block(page, "Content"), example.click, timeout_s=60) == "done"
+    page.get_by_role("button", name="Run", exact=True).locator("visible=true").click()
+    page.get_by_text("done: fast mode").locator("visible=true").first.wait_for(timeout=120_000)
+    assert all(image.std() > 3 for image in image_arrays(page, block(page, "Result")))
+    page.screenshot(path=str(artifacts / "tab_style_transfer_fast.png"), full_page=True)
+
+
 TABS = [
     Tab("Pyramid textures", run="Synthesise", output="Synthesised texture", example="gravel", upload="Example texture", done="iteration 5"),
     Tab("Neural textures", run="Run", output="Synthesised texture (shown enlarged)", example="fur", upload="Example texture",
         done="done: 100 steps", extra=network_views, timeout_s=400),  # the default run (100 L-BFGS steps, 128 px): ~20 s on a quiet CPU
+    Tab("Style transfer", run="Run", output="Result", example="chelsea", upload="Content", done="done: ",
+        settings={"Output size (longer side, px; optimisation: at most 512 on a CPU)": 128, "Steps (over all scales)": 20}, extra=fast_mode),
     Tab("GAN latent space", run="Sample", output="Samples (click a cell)", example=None, upload=None, done="16 samples",
         extra=pick_and_reroll),
     Tab("pix2pix", run="Translate", output="Output", example="map", upload="Input image", settings={"Max side (pixels)": 256},

@@ -27,6 +27,7 @@ VERBS: list[str] = [
     "synth.cli.weights_cmd",
     "synth.cli.pyramid_cmd",
     "synth.cli.neural_cmd",
+    "synth.cli.style_cmd",
     "synth.cli.gan_cmd",
     "synth.cli.translate_cmd",
 ]
