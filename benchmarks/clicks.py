@@ -37,7 +37,7 @@ HIGH_TO_LOW = ["conv1_1", "pool1", "pool2", "pool3", "pool4"]
 STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
 #: Style transfer after the two images: second style, its weight, mode, size, log10 ratio, steps, colours, start,
 #: scales, style scale, TV, optimiser, backbone, content layer, style layers, seed, fast-mode strength.
-STYLE_DEFAULTS = (None, 0.5, "gatys", 384, 0.7, 100, "none", "content", 2, 1.0, 0.0, "lbfgs", "vgg16-caffe", "relu4_2", STYLE_LAYERS, 0, 1.0)
+STYLE_DEFAULTS = (None, 0.5, "gatys", 256, 0.3, 100, "none", "content", 2, 1.0, 0.0, "lbfgs", "vgg16-caffe", "relu4_2", STYLE_LAYERS, 0, 1.0)
 STYLE_FAST = (None, 0.5, "fast", *STYLE_DEFAULTS[3:])
 
 #: The default click of every tab (the values the UI shows before anyone touches it).
