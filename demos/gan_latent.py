@@ -9,6 +9,7 @@ import time
 import gradio as gr
 
 from demos.common import availability_markdown, lane, launch_alone, reset_button, ui_errors
+from synth import limits
 from synth.gan import generate, latent, toy
 from synth.gan.imagenet import class_names
 from synth.gan.toy_view import render as render_toy
@@ -221,7 +222,7 @@ def _sampling_ui(demo: gr.Blocks) -> None:
             )  # fmt: skip
             seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed of the first cell")
             truncation = gr.Slider(0.02, 1.0, value=1.0, step=0.02, label="Truncation (lower: more typical, less varied)")
-            count = gr.Slider(1, generate.MAX_CELLS, value=16, step=1, label="Samples in the grid")
+            count = gr.Slider(1, limits.DEFAULT.batch, value=16, step=1, label="Samples in the grid")
             sample_btn = gr.Button("Sample", variant="primary")
         with gr.Column(scale=2):
             gallery = gr.Gallery(label="Samples (click a cell)", columns=4, height=520, format="png", object_fit="contain", interactive=False)

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import limits
 from ..images import fit_max_side
 from .layers import BatchNorm2d, InstanceNorm2d, Statistics, TestTimeState, test_time
 from .resnet import ResnetGenerator
@@ -224,9 +225,10 @@ def translate(
     """
     if image.ndim != 4 or image.shape[:2] != (1, 3):
         raise ValueError(f"expected an image tensor of shape (1, 3, H, W), got {tuple(image.shape)}")
-    net = _as_model(model, device)
     if size is not None:
         image = fit_max_side(image, size)
+    limits.check_output(image.shape[-1], image.shape[-2], "the translated image")  # before the model is loaded
+    net = _as_model(model, device)
     parameter = next(net.parameters())
     multiple = multiple_of(net)
     x, pads = reflect_pad(image.to(device=parameter.device, dtype=parameter.dtype) * 2 - 1, multiple)
@@ -287,6 +289,7 @@ def cycle(
     size = options.pop("size", None)
     if size is not None:
         image = fit_max_side(image, size)
+    limits.check_output(image.shape[-1], image.shape[-2], "the translated image")
     if translated is None:
         translated = translate(image, forward, **options)
     elif translated.shape != image.shape:
