@@ -8,6 +8,7 @@ import functools
 import inspect
 import json
 import logging
+import math
 import os
 import tempfile
 from collections.abc import Callable, Iterable
@@ -50,6 +51,38 @@ class _RawImage(gr.Image):
         if payload.path is None:
             raise gr.Error("The upload did not arrive as a file; please upload it again.")
         return str(payload.path)
+
+
+def _finite(component: gr.components.Component, payload: Any) -> None:
+    """Refuse a missing or non-finite number with a message that names the control."""
+    if isinstance(payload, bool) or not isinstance(payload, (int, float)) or not math.isfinite(payload):
+        what = component.label or "a number"
+        raise gr.Error(f"{what}: expected a number, got {payload!r}.", print_exception=False)
+
+
+class Slider(gr.Slider):
+    """``gr.Slider`` that refuses a missing value or NaN with a clear message.
+
+    A browser sends ``null`` for a slider it has no number for (``JSON.stringify(NaN)``),
+    and ``gr.Slider`` then fails inside Gradio with only "The upstream Gradio app has
+    raised an exception"; a raw ``NaN`` passes its range check. Use this in every tab.
+    """
+
+    is_template = True  # rendered by the frontend's Slider component
+
+    def preprocess(self, payload: float) -> float:  # type: ignore[override]
+        _finite(self, payload)
+        return super().preprocess(payload)
+
+
+class Number(gr.Number):
+    """``gr.Number`` that refuses an empty field or NaN with a clear message (seeds and the like)."""
+
+    is_template = True  # rendered by the frontend's Number component
+
+    def preprocess(self, payload: float | None) -> float | int | None:  # type: ignore[override]
+        _finite(self, payload)
+        return super().preprocess(payload)
 
 
 def ImageUpload(label: str, **kwargs: Any) -> gr.Image:  # noqa: N802 (reads like a component)

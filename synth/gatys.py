@@ -412,6 +412,7 @@ def synthesize(
     if min(width, height) < 16:
         raise ValueError(f"output sides must be at least 16 pixels, got {width}x{height}")
     _check_work(steps, (width, height))  # before the backbone is loaded
+    runtime.check_seed(seed)
     dev = runtime.device(device)
     model = get_model(backbone, device=dev)
     layers = tuple(layers or model.default_layers)

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .. import limits
+from ..runtime import check_seed
 
 __all__ = [
     "TARGETS",
@@ -213,7 +214,8 @@ class ToyGAN:
             raise ValueError(f"noise must be 'gaussian' or 'uniform', got {noise!r}")
         self.target, self.points, self.noise = target, points, noise
         self.batch_size = int(batch_size)
-        self.gen = torch.Generator().manual_seed(int(seed))
+        seed = check_seed(seed)
+        self.gen = torch.Generator().manual_seed(seed)
         torch_state = torch.random.get_rng_state()
         torch.manual_seed(int(seed))  # network initialisation
         self.G, self.D = mlp(width, depth, 2), mlp(width, depth, 1)
