@@ -18,6 +18,7 @@ from typing import Any
 import gradio as gr
 from gradio import processing_utils
 from gradio.data_classes import FileData
+from gradio.utils import get_upload_folder
 
 from synth.cache import MODEL_CACHE
 from synth.examples import _examples_dir
@@ -112,17 +113,24 @@ def ui_errors(fn: Callable) -> Callable:
         def generator(*args: Any, **kwargs: Any):
             try:
                 yield from fn(*args, **kwargs)
+                return
             except Exception as err:
-                raise convert(err) from None
+                error = convert(err)
+            raise error  # outside the except block: no __context__ chaining to the failed frames
 
         return generator
 
+    # The gr.Error is raised outside the ``except`` block, so it does not carry the
+    # original exception as its __context__: that traceback holds the handler's frames
+    # (a half-built model, decoded images), and Gradio keeps the error it reports. Measured
+    # with tests/test_bad_input.py: +206 MB of server memory per failed pix2pix click.
     @functools.wraps(fn)
     def function(*args: Any, **kwargs: Any):
         try:
             return fn(*args, **kwargs)
         except Exception as err:
-            raise convert(err) from None
+            error = convert(err)
+        raise error
 
     return function
 
@@ -288,6 +296,26 @@ def _save_bytes_to_cache(data: bytes, file_name: str, cache_dir: str) -> str:
     path = (folder / Path(file_name).name).resolve()
     _write_once(path, data)
     return str(path)
+
+
+def output_files(write: Callable[[Path], Any]) -> list[str]:
+    """Files a handler makes for a download box, kept once per content in Gradio's cache.
+
+    ``write(folder)`` writes its files into a scratch folder, which is removed
+    afterwards; each file is stored as ``<cache>/<sha256 of its bytes>/<its name>``,
+    which Gradio serves without copying. (Files written with ``tempfile`` under
+    random names stayed in /tmp and were copied into the cache under new names at
+    every click: found by tests/test_bad_input.py.) Returns the cached paths, sorted by name.
+    """
+    with tempfile.TemporaryDirectory(prefix="synth_output_") as scratch:
+        write(Path(scratch))
+        made = sorted(p for p in Path(scratch).rglob("*") if p.is_file())
+        return [_save_bytes_to_cache(p.read_bytes(), p.name, get_upload_folder()) for p in made]
+
+
+def output_file(write: Callable[[Path], Any], name: str) -> str:
+    """One file ``name`` for a download box: ``write(path)`` writes it (see :func:`output_files`)."""
+    return output_files(lambda folder: write(folder / name))[0]
 
 
 def atomic_output_files() -> None:

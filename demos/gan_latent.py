@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 
 import gradio as gr
 
-from demos.common import Number, Slider, availability_markdown, lane, launch_alone, reset_button, ui_errors
+from demos.common import Number, Slider, availability_markdown, lane, launch_alone, output_file, output_files, reset_button, ui_errors
 from synth import limits
 from synth.gan import generate, latent, toy
 from synth.gan.imagenet import class_names
@@ -76,9 +75,7 @@ def _upscale_for(side: int) -> int:
 
 
 def _grid_file(images, upscale: int = 1) -> str:
-    path = tempfile.NamedTemporaryFile(prefix="gan_grid_", suffix=".png", delete=False).name
-    save_image(latent.grid_image(images, upscale=upscale), path)
-    return path
+    return output_file(lambda path: save_image(latent.grid_image(images, upscale=upscale), path), "gan_grid.png")
 
 
 @ui_errors
@@ -118,8 +115,8 @@ def do_interpolate(model: str, class_choice: str, truncation: float, seed_a: flo
         callback=lambda done, total: progress(done / total, desc=f"frame {done} of {total}"),
     )  # fmt: skip
     progress(1.0, desc="encoding GIF and MP4")
-    files = latent.export_walk(frames, tempfile.mkdtemp(prefix="gan_walk_"), fps=24)
-    return str(files.gif), str(files.strip), [str(files.gif), str(files.mp4)]
+    gif, mp4, strip = output_files(lambda folder: latent.export_walk(frames, folder, fps=24, name="walk"))
+    return gif, strip, [gif, mp4]
 
 
 @gpu(duration=30)

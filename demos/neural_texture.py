@@ -4,13 +4,11 @@ and what the network sees. UI only; the work is done by :mod:`synth.gatys` and
 
 from __future__ import annotations
 
-import os
-import tempfile
 
 import gradio as gr
 from PIL import Image
 
-from demos.common import ImageUpload, Number, Slider, availability_markdown, lane, require_image, reset_button, ui_errors
+from demos.common import ImageUpload, Number, Slider, availability_markdown, lane, output_file, require_image, reset_button, ui_errors
 from synth.cache import get_model
 from synth.examples import example_paths
 from synth.feature_vis import feature_maps, filter_grid, gram_heatmap, loss_figure
@@ -62,10 +60,7 @@ def _shown(image) -> Image.Image:
 
 def _saved(image) -> str:
     """The texture at its real size, as a PNG file for the download box."""
-    handle, path = tempfile.mkstemp(prefix="neural_texture_", suffix=".png")
-    os.close(handle)
-    to_pil(image).save(path)
-    return path
+    return output_file(lambda path: to_pil(image).save(path), "neural_texture.png")
 
 
 def _status(progress) -> str:

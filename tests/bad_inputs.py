@@ -288,6 +288,7 @@ def _param_cases() -> list[Case]:
         ("/gan_walk", "size 1e6", {**walk, "size": 1e6}, RANGE),
         ("/gan_walk", "size NaN", {**walk, "size": NAN}, NOT_A_NUMBER),
         # the 2-D GAN
+        ("/gan2d_reset", "valid", toy, None),  # a fresh 2-D GAN for this session: the step below is the same every pass
         ("/gan2d_step", "valid", toy, None),
         ("/gan2d_step", "target unknown", {**toy, "target": "torus"}, CHOICES),
         ("/gan2d_reset", "drawn, nothing drawn", {**toy, "target": "drawn"}, r"Draw some points"),
