@@ -12,7 +12,7 @@ import time
 
 import gradio as gr
 
-from demos.common import ImageUpload, availability_markdown, lane, launch_alone, missing_weights, require_image, reset_button, ui_errors
+from demos.common import ImageUpload, Slider, availability_markdown, lane, launch_alone, missing_weights, require_image, reset_button, ui_errors
 from synth.examples import example_paths
 from synth.images import load_image, to_pil
 from synth.runtime import gpu
@@ -100,7 +100,7 @@ def create_demo() -> gr.Blocks:
                 model = gr.Dropdown(CHOICES, value=OFFLINE_MODEL, label="Generator G")
                 upload = ImageUpload(label="x: input image")
                 gr.Examples(example_paths("chelsea", "astronaut", "coffee", "rocket"), inputs=upload, label="Examples")
-                side = gr.Slider(128, MAX_SIDE, value=DEFAULT_SIDE, step=64, label="Max side (pixels)")
+                side = Slider(128, MAX_SIDE, value=DEFAULT_SIDE, step=64, label="Max side (pixels)")
                 show_cycle = gr.Checkbox(True, label="Show the cycle x → G(x) → F(G(x)) where F exists")
                 run = gr.Button("Translate", variant="primary")
             with gr.Column():

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 
 import gradio as gr
 
-from demos.common import availability_markdown, lane, launch_alone, reset_button, ui_errors
+from demos.common import Number, Slider, availability_markdown, lane, launch_alone, output_file, output_files, reset_button, ui_errors
+from synth import limits
 from synth.gan import generate, latent, toy
 from synth.gan.imagenet import class_names
 from synth.gan.toy_view import render as render_toy
@@ -75,9 +75,7 @@ def _upscale_for(side: int) -> int:
 
 
 def _grid_file(images, upscale: int = 1) -> str:
-    path = tempfile.NamedTemporaryFile(prefix="gan_grid_", suffix=".png", delete=False).name
-    save_image(latent.grid_image(images, upscale=upscale), path)
-    return path
+    return output_file(lambda path: save_image(latent.grid_image(images, upscale=upscale), path), "gan_grid.png")
 
 
 @ui_errors
@@ -117,8 +115,8 @@ def do_interpolate(model: str, class_choice: str, truncation: float, seed_a: flo
         callback=lambda done, total: progress(done / total, desc=f"frame {done} of {total}"),
     )  # fmt: skip
     progress(1.0, desc="encoding GIF and MP4")
-    files = latent.export_walk(frames, tempfile.mkdtemp(prefix="gan_walk_"), fps=24)
-    return str(files.gif), str(files.strip), [str(files.gif), str(files.mp4)]
+    gif, mp4, strip = output_files(lambda folder: latent.export_walk(frames, folder, fps=24, name="walk"))
+    return gif, strip, [gif, mp4]
 
 
 @gpu(duration=30)
@@ -219,9 +217,9 @@ def _sampling_ui(demo: gr.Blocks) -> None:
                 [RANDOM_CLASS, *class_names()], value=RANDOM_CLASS, filterable=True, visible=False,
                 label="ImageNet class (type to search)",
             )  # fmt: skip
-            seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed of the first cell")
-            truncation = gr.Slider(0.02, 1.0, value=1.0, step=0.02, label="Truncation (lower: more typical, less varied)")
-            count = gr.Slider(1, generate.MAX_CELLS, value=16, step=1, label="Samples in the grid")
+            seed = Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed of the first cell")
+            truncation = Slider(0.02, 1.0, value=1.0, step=0.02, label="Truncation (lower: more typical, less varied)")
+            count = Slider(1, limits.DEFAULT.batch, value=16, step=1, label="Samples in the grid")
             sample_btn = gr.Button("Sample", variant="primary")
         with gr.Column(scale=2):
             gallery = gr.Gallery(label="Samples (click a cell)", columns=4, height=520, format="png", object_fit="contain", interactive=False)
@@ -231,10 +229,10 @@ def _sampling_ui(demo: gr.Blocks) -> None:
                 grid_file = gr.File(label="Grid (PNG)")
     gr.Markdown("### Walk between two samples")
     with gr.Row():
-        seed_a = gr.Number(1, precision=0, label="Seed A")
-        seed_b = gr.Number(2, precision=0, label="Seed B")
+        seed_a = Number(1, precision=0, label="Seed A")
+        seed_b = Number(2, precision=0, label="Seed B")
         method = gr.Radio(["slerp", "lerp"], value="slerp", label="Interpolation")
-        steps = gr.Slider(2, 120, value=30, step=1, label="Frames A → B")
+        steps = Slider(2, 120, value=30, step=1, label="Frames A → B")
         loop = gr.Checkbox(False, label="Loop A → B → A")
     with gr.Row():
         walk_btn = gr.Button("Interpolate", variant="primary")
@@ -246,7 +244,7 @@ def _sampling_ui(demo: gr.Blocks) -> None:
     with gr.Accordion("Latent walk grid: bilinear mix of four corner samples", open=False):
         with gr.Row():
             corners = gr.Textbox("0,1,2,3", label="Corner seeds (top-left, top-right, bottom-left, bottom-right)")
-            walk_size = gr.Slider(2, 8, value=5, step=1, label="Grid side")
+            walk_size = Slider(2, 8, value=5, step=1, label="Grid side")
             walk_grid_btn = gr.Button("Make the grid")
         walk_grid = gr.Image(label="Latent walk grid", type="filepath", format="png")
 
@@ -269,10 +267,10 @@ def _toy_ui() -> None:
             target = gr.Radio(list(toy.TARGETS), value="ring", label="Real data")
             noise = gr.Radio(["gaussian", "uniform"], value="gaussian", label="p(z)")
             loss = gr.Radio(["non-saturating", "minimax"], value="non-saturating", label="Generator loss")
-            lr_g = gr.Slider(1e-4, 1e-2, value=2e-3, step=1e-4, label="Learning rate of G")
-            lr_d = gr.Slider(1e-4, 1e-2, value=2e-3, step=1e-4, label="Learning rate of D")
-            per_frame = gr.Slider(1, 200, value=20, step=1, label="Training steps per frame")
-            seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+            lr_g = Slider(1e-4, 1e-2, value=2e-3, step=1e-4, label="Learning rate of G")
+            lr_d = Slider(1e-4, 1e-2, value=2e-3, step=1e-4, label="Learning rate of D")
+            per_frame = Slider(1, 200, value=20, step=1, label="Training steps per frame")
+            seed = Number(0, precision=0, minimum=0, label="Seed")
             with gr.Accordion("Draw your own data (target 'drawn')", open=False):
                 drawing = gr.Sketchpad(label="Draw points or strokes", canvas_size=(360, 360), type="numpy", image_mode="RGBA")
         with gr.Column(scale=3):

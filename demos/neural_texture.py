@@ -4,13 +4,11 @@ and what the network sees. UI only; the work is done by :mod:`synth.gatys` and
 
 from __future__ import annotations
 
-import os
-import tempfile
 
 import gradio as gr
 from PIL import Image
 
-from demos.common import ImageUpload, availability_markdown, lane, require_image, reset_button, ui_errors
+from demos.common import ImageUpload, Number, Slider, availability_markdown, lane, output_file, require_image, reset_button, ui_errors
 from synth.cache import get_model
 from synth.examples import example_paths
 from synth.feature_vis import feature_maps, filter_grid, gram_heatmap, loss_figure
@@ -62,10 +60,7 @@ def _shown(image) -> Image.Image:
 
 def _saved(image) -> str:
     """The texture at its real size, as a PNG file for the download box."""
-    handle, path = tempfile.mkstemp(prefix="neural_texture_", suffix=".png")
-    os.close(handle)
-    to_pil(image).save(path)
-    return path
+    return output_file(lambda path: to_pil(image).save(path), "neural_texture.png")
 
 
 def _status(progress) -> str:
@@ -140,14 +135,14 @@ def create_demo() -> gr.Blocks:
                 available = gr.Markdown(_availability())
                 layers = gr.CheckboxGroup(LAYERS, value=list(HIGH_TO_LOW[-1]), label="Layers whose Gram matrices are matched", info="VGG only; the random network has one layer")
                 with gr.Row():
-                    steps = gr.Slider(10, MAX_STEPS, value=100, step=10, label="Steps")
-                    size = gr.Slider(64, MAX_SIZE, value=128, step=32, label="Output size (pixels)")
+                    steps = Slider(10, MAX_STEPS, value=100, step=10, label="Steps")
+                    size = Slider(64, MAX_SIZE, value=128, step=32, label="Output size (pixels)")
                 with gr.Row():
-                    seed = gr.Number(0, precision=0, label="Seed")
+                    seed = Number(0, precision=0, label="Seed")
                     tileable = gr.Checkbox(False, label="Tileable (periodic)")
                     histogram = gr.Checkbox(False, label="Match colour histograms")
                 with gr.Accordion("Optimisation", open=False):
-                    scales = gr.Slider(1, 4, value=3, step=1, label="Coarse-to-fine scales (1 = Gatys et al.)")
+                    scales = Slider(1, 4, value=3, step=1, label="Coarse-to-fine scales (1 = Gatys et al.)")
                     optimizer = gr.Radio(["lbfgs", "adam"], value="lbfgs", label="Optimiser")
                     pooling = gr.Radio(["avg", "max"], value="avg", label="Pooling (Gatys et al. use average)")
                 with gr.Row():

@@ -14,7 +14,7 @@ import time
 import gradio as gr
 import numpy as np
 
-from demos.common import ImageUpload, availability_markdown, lane, launch_alone, missing_weights, require_image, reset_button, ui_errors
+from demos.common import ImageUpload, Number, Slider, availability_markdown, lane, launch_alone, missing_weights, require_image, reset_button, ui_errors
 from synth.examples import example_paths
 from synth.images import load_image, to_pil
 from synth.runtime import gpu
@@ -159,8 +159,8 @@ def create_demo() -> gr.Blocks:
                         run_draw = gr.Button("Translate drawing", variant="primary")
                 mode = gr.Radio(MODES, value="paper", label="Test-time mode", info=MODE_INFO)
                 with gr.Row():
-                    seed = gr.Number(0, precision=0, minimum=0, label="Seed (paper mode)")
-                    side = gr.Slider(256, MAX_SIDE, value=DEFAULT_SIDE, step=256, label="Max side (pixels)")
+                    seed = Number(0, precision=0, minimum=0, label="Seed (paper mode)")
+                    side = Slider(256, MAX_SIDE, value=DEFAULT_SIDE, step=256, label="Max side (pixels)")
             with gr.Column():
                 output = gr.Image(label="Output", format="png", type="pil", interactive=False)
                 note = gr.Markdown()

@@ -20,7 +20,7 @@ from synth.pyramid import max_scales
 from synth.streaming import Done, stream
 from synth.views import band_label, caption, filter_bank_image, histogram_figure, hstack, pyramid_mosaic, tile
 
-from .common import ImageUpload, lane, launch_alone, require_image, reset_button, ui_errors
+from .common import ImageUpload, Number, Slider, lane, launch_alone, require_image, reset_button, ui_errors
 
 EXAMPLES = ("gravel", "grass", "wood", "fur", "stars", "cells", "brick")
 MAX_INPUT_SIDE = 512  # a public Space's cap; the CLI can go further
@@ -117,16 +117,16 @@ def create_demo() -> gr.Blocks:
                 source = ImageUpload(label="Example texture", height=260)
                 gr.Examples(example_paths(*EXAMPLES), inputs=source, label="Examples (scikit-image, CC0 / public domain)")
                 with gr.Row():
-                    scales = gr.Slider(1, 6, value=default_of(hb.synthesize, "scales"), step=1, label="Scales")
-                    orientations = gr.Slider(2, 8, value=default_of(hb.synthesize, "orientations"), step=1, label="Orientations")
+                    scales = Slider(1, 6, value=default_of(hb.synthesize, "scales"), step=1, label="Scales")
+                    orientations = Slider(2, 8, value=default_of(hb.synthesize, "orientations"), step=1, label="Orientations")
                 with gr.Row():
-                    iterations = gr.Slider(1, 20, value=default_of(hb.synthesize, "iterations"), step=1, label="Iterations")
-                    ratio = gr.Slider(0.5, 3.0, value=1.0, step=0.25, label="Output size (x example)")
+                    iterations = Slider(1, 20, value=default_of(hb.synthesize, "iterations"), step=1, label="Iterations")
+                    ratio = Slider(0.5, 3.0, value=1.0, step=0.25, label="Output size (x example)")
                 with gr.Accordion("More settings", open=False):
                     edges = gr.Radio(["periodic", "mirror"], value=default_of(hb.synthesize, "edges"), label="Example edges",
                                      info="periodic: Moisan's periodic component (IPOL default); mirror: symmetric extension")
-                    seed = gr.Number(value=default_of(hb.synthesize, "seed"), precision=0, minimum=0, label="Seed")
-                    max_side = gr.Slider(64, MAX_INPUT_SIDE, value=256, step=32, label="Resize example to at most (px)")
+                    seed = Number(value=default_of(hb.synthesize, "seed"), precision=0, minimum=0, label="Seed")
+                    max_side = Slider(64, MAX_INPUT_SIDE, value=256, step=32, label="Resize example to at most (px)")
                 with gr.Row():
                     run_button = gr.Button("Synthesise", variant="primary")
                     stop_button = gr.Button("Stop", variant="stop")

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import runtime
+from . import limits, runtime
 from .cache import get_model
 from .features import FeatureExtractor, Pooling
 from .histograms import match_histogram
@@ -226,6 +226,17 @@ def _upsample(image: Tensor, size: tuple[int, int], *, periodic: bool = False) -
     return big[..., top : top + height, left : left + width]
 
 
+def _check_work(steps: int, size: tuple[int, int]) -> None:
+    """Refuse a run outside [1, cap] steps or above the output cap (:mod:`synth.limits`), before any work."""
+    if isinstance(steps, float) and not steps.is_integer():
+        raise ValueError(f"steps must be a whole number, got {steps}")
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    limits.check_steps(int(steps))
+    width, height = size
+    limits.check_output(int(width), int(height))
+
+
 def optimize(
     start: Tensor,
     objective_at: Callable[[int, tuple[int, int]], Objective],
@@ -290,8 +301,9 @@ def optimize(
     :data:`PROJECT_EVERY` L-BFGS evaluations (Gatys et al. use L-BFGS-B's bounds)
     and after every Adam step.
     """
-    if steps < 1 or every < 1:
-        raise ValueError(f"steps and every must be >= 1, got steps={steps}, every={every}")
+    _check_work(steps, size)
+    if every < 1:
+        raise ValueError(f"every must be >= 1, got {every}")
     if optimizer not in ("lbfgs", "adam"):
         raise ValueError(f"optimizer must be 'lbfgs' or 'adam', got {optimizer!r}")
     if sizes is None:
@@ -428,8 +440,10 @@ def synthesize(
     if example.ndim != 4 or example.shape[:2] != (1, 3) or min(example.shape[-2:]) < 16:
         raise ValueError(f"expected the example as (1, 3, H, W) with sides of at least 16 pixels, got {tuple(example.shape)}")
     width, height = size or (example.shape[-1], example.shape[-2])
-    if min(width, height) < 16 or max(width, height) > 2048:
-        raise ValueError(f"output size must be between 16 and 2048 pixels a side, got {width}x{height}")
+    if min(width, height) < 16:
+        raise ValueError(f"output sides must be at least 16 pixels, got {width}x{height}")
+    _check_work(steps, (width, height))  # before the backbone is loaded
+    runtime.check_seed(seed)
     dev = runtime.device(device)
     model = get_model(backbone, device=dev)
     layers = tuple(layers or model.default_layers)

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from . import limits
+from . import limits, runtime
 from .histograms import assign_ranked, match_histogram, quantiles, sort_rows
 from .pyramid import PyramidCoeffs, SteerablePyramid
 
@@ -401,6 +401,7 @@ def _run(
     if not isinstance(iterations, int) or iterations < 0:
         raise ValueError(f"iterations must be an int >= 0, got {iterations!r}")
     limits.check_steps(iterations, "the number of iterations")
+    seed = runtime.check_seed(seed)
     pyramid = SteerablePyramid(scales, orientations)
     x = _as_image(image, dtype)
     step = 2**scales

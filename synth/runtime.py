@@ -19,6 +19,7 @@ __all__ = [
     "device",
     "default_dtype",
     "seed_everything",
+    "check_seed",
     "generator",
     "on_zero_gpu",
     "gpu",
@@ -54,23 +55,33 @@ def seed_everything(seed: int) -> torch.Generator:
     Prefer passing the returned generator explicitly; the global seeding covers
     library code that draws from the global generators.
     """
-    seed = int(seed)
-    if not 0 <= seed < 2**63:
-        raise ValueError(f"seed must be in [0, 2**63), got {seed}")
+    seed = check_seed(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     return generator(seed)
 
 
+def check_seed(seed: int) -> int:
+    """``seed`` as an int if it is a whole number in [0, 2**63), else a ``ValueError`` that says so.
+
+    (torch's ``manual_seed`` answers a huge seed with "Overflow when unpacking long long".)
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, float)) or (isinstance(seed, float) and not seed.is_integer()):
+        raise ValueError(f"a seed must be a whole number in [0, 2**63), got {seed!r}")
+    if not 0 <= seed < 2**63:
+        raise ValueError(f"a seed must be a whole number in [0, 2**63), got {seed:.6g}")
+    return int(seed)
+
+
 def generator(seed: int) -> torch.Generator:
-    """A CPU ``torch.Generator`` seeded with ``seed``.
+    """A CPU ``torch.Generator`` seeded with ``seed`` (see :func:`check_seed`).
 
     Random tensors are drawn on the CPU and then moved, so the same seed gives the
     same noise on every device.
     """
     gen = torch.Generator(device="cpu")
-    gen.manual_seed(int(seed))
+    gen.manual_seed(check_seed(seed))
     return gen
 
 

@@ -135,6 +135,10 @@ def free_port() -> int:
 class AppServer:
     url: str
     process: subprocess.Popen
+    #: The server's GRADIO_TEMP_DIR (uploads and outputs) and TMPDIR (files handlers write with tempfile).
+    gradio_temp: Path | None = None
+    tmpdir: Path | None = None
+    log: Path | None = None
 
 
 def pypi_weights() -> list[str]:
@@ -163,7 +167,9 @@ def app_server(tmp_path_factory: pytest.TempPathFactory, offline_weights: list[s
     """``python app.py`` on a free port, offline (after :func:`offline_weights`), shared by every end-to-end test."""
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "app.log"
-    env = {**os.environ, "SYNTH_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+    gradio_temp, tmpdir = tmp_path_factory.mktemp("gradio_temp"), tmp_path_factory.mktemp("server_tmp")
+    env = {**os.environ, "SYNTH_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
+           "GRADIO_TEMP_DIR": str(gradio_temp), "TMPDIR": str(tmpdir)}  # fmt: skip
     with open(log, "w") as out:
         process = subprocess.Popen(
             [sys.executable, "app.py", "--port", str(port), "--host", "127.0.0.1"],
@@ -182,7 +188,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory, offline_weights: list[s
     else:
         process.kill()
         pytest.fail(f"app.py did not start in 180 s:\n{log.read_text()[-3000:]}")
-    yield AppServer(url, process)
+    yield AppServer(url, process, gradio_temp, tmpdir, log)
     process.terminate()
     try:
         process.wait(timeout=20)

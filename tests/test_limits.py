@@ -54,3 +54,114 @@ def test_cli_exits_2_on_a_cap_and_no_limits_lifts_it(tmp_path) -> None:
     from PIL import Image
 
     assert Image.open(tmp_path / "t.png").size == (2049, 2048)
+
+
+# --------------------------------------------------------------- every engine, same caps
+class _Reached(Exception):
+    """Raised by a stub where the engine would start its heavy work: the caps let it through."""
+
+
+def _reached(*args: object, **kwargs: object) -> None:
+    raise _Reached
+
+
+def _gan_calls():
+    from synth.gan import generate
+
+    cap = limits.DEFAULT
+    return generate, [
+        ("sample", lambda: generate.sample("dcgan/faces-64", n=cap.batch + 1), "number of images is 65"),
+        ("sample seeds", lambda: generate.sample("dcgan/faces-64", seeds=list(range(cap.batch + 1))), "cap is 64"),
+        ("interpolate", lambda: generate.interpolate("dcgan/faces-64", seeds=(1, 2), steps=cap.frames + 1), "frames is 601"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(3), ids=["sample", "sample-seeds", "interpolate"])
+def test_gan_generation_enforces_the_batch_and_frame_caps(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    generate, calls = _gan_calls()
+    monkeypatch.setattr(generate, "get_model", _reached)  # the caps come before any model is loaded
+    _, call, message = calls[index]
+    monkeypatch.delenv("SYNTH_LIMITS", raising=False)
+    with pytest.raises(limits.LimitExceeded, match=message):
+        call()
+    monkeypatch.setenv("SYNTH_LIMITS", "off")
+    with pytest.raises(_Reached):
+        call()
+
+
+def test_gan_sample_still_refuses_nonsense_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from synth.gan import generate
+
+    monkeypatch.setattr(generate, "get_model", _reached)
+    monkeypatch.setenv("SYNTH_LIMITS", "off")  # lifting the caps does not admit 0, negative or fractional counts
+    for n in (0, -3, 2.5, float("nan")):
+        with pytest.raises(ValueError, match="number of samples") as caught:
+            generate.sample("dcgan/faces-64", n=n)
+        assert not isinstance(caught.value, limits.LimitExceeded)
+
+
+def test_toy_gan_caps_the_training_steps_of_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    from synth.gan import toy
+
+    gan = toy.ToyGAN("ring", seed=0)
+    monkeypatch.setattr(gan, "_steps", _reached)
+    monkeypatch.delenv("SYNTH_LIMITS", raising=False)
+    with pytest.raises(limits.LimitExceeded, match="training steps per call is 1,001"):
+        gan.step(limits.DEFAULT.steps + 1)
+    with pytest.raises(ValueError, match=">= 0"):
+        gan.step(-1)
+    monkeypatch.setenv("SYNTH_LIMITS", "off")
+    with pytest.raises(_Reached):
+        gan.step(limits.DEFAULT.steps + 1)
+
+
+def test_gatys_enforces_the_step_and_output_caps_before_loading(monkeypatch: pytest.MonkeyPatch) -> None:
+    from synth import gatys
+
+    monkeypatch.setattr(gatys, "get_model", _reached)
+    example = torch.rand(1, 3, 32, 32)
+    monkeypatch.delenv("SYNTH_LIMITS", raising=False)
+    with pytest.raises(limits.LimitExceeded, match="steps is 1,001"):
+        gatys.synthesize(example, size=(32, 32), steps=1001)
+    with pytest.raises(limits.LimitExceeded, match="4096x1025"):  # the cap counts pixels, not sides
+        gatys.synthesize(example, size=(4096, 1025), steps=10)
+    monkeypatch.setenv("SYNTH_LIMITS", "off")
+    with pytest.raises(_Reached):
+        gatys.synthesize(example, size=(32, 32), steps=1001)
+    with pytest.raises(_Reached):
+        gatys.synthesize(example, size=(4096, 1025), steps=10)
+
+
+def test_gatys_optimize_checks_its_caps_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one optimisation engine (textures here, style transfer elsewhere) refuses before its first objective."""
+    from synth import gatys
+
+    start = torch.rand(1, 3, 16, 16)
+    backbone = torch.nn.Conv2d(3, 3, 1)
+    monkeypatch.delenv("SYNTH_LIMITS", raising=False)
+    with pytest.raises(limits.LimitExceeded, match="steps is 1,001"):
+        gatys.optimize(start, _reached, backbone, size=(16, 16), steps=1001)
+    with pytest.raises(limits.LimitExceeded, match="2049x2048"):
+        gatys.optimize(start, _reached, backbone, size=(2049, 2048), steps=1)
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        gatys.optimize(start, _reached, backbone, size=(16, 16), steps=0)
+    monkeypatch.setenv("SYNTH_LIMITS", "off")
+    with pytest.raises(_Reached):
+        gatys.optimize(start, _reached, backbone, size=(2049, 2048), steps=1001)
+
+
+def test_translation_enforces_the_output_cap_before_loading(monkeypatch: pytest.MonkeyPatch) -> None:
+    from synth.translate import inference
+
+    monkeypatch.setattr(inference, "_as_model", _reached)
+    huge = torch.zeros(1, 3, 1, 1).expand(1, 3, 2048, 2049)  # a view: no memory behind it
+    monkeypatch.delenv("SYNTH_LIMITS", raising=False)
+    with pytest.raises(limits.LimitExceeded, match="translated image would be 2049x2048"):
+        inference.translate(huge, "cyclegan/vintage")
+    with pytest.raises(limits.LimitExceeded, match="2049x2048"):
+        inference.cycle(huge, "cyclegan/horse2zebra", "cyclegan/zebra2horse")
+    with pytest.raises(_Reached):  # size= downscales first: within the cap
+        inference.translate(huge, "cyclegan/vintage", size=2048)
+    monkeypatch.setenv("SYNTH_LIMITS", "off")
+    with pytest.raises(_Reached):
+        inference.translate(huge, "cyclegan/vintage")

@@ -66,6 +66,18 @@ def test_reflect_pad_reaches_the_multiple_even_for_tiny_images():
     assert reflect_pad(x, 1)[0].shape == x.shape
 
 
+def test_a_two_pixel_strip_translates_with_the_resnet():
+    """Regression (bad-input corpus): a 2-pixel-wide image padded only to the multiple 4 is one
+    pixel wide at the residual blocks, whose reflection padding then fails."""
+    from synth.translate.inference import translate
+
+    torch.manual_seed(0)
+    net = ResnetGenerator().eval()
+    assert reflect_pad(torch.zeros(1, 3, 2, 9), net.multiple, net.min_side)[0].shape[-2:] == (8, 12)
+    out = translate(torch.rand(1, 3, 200, 2), net)
+    assert out.shape == (1, 3, 200, 2) and torch.isfinite(out).all()
+
+
 def test_tiles_cover_the_image_and_blend_to_one():
     assert tile_starts(1024, 512, 128) == [0, 384, 512]
     assert tile_starts(300, 512, 128) == [0]

@@ -24,14 +24,13 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from .. import limits
 from ..cache import get_model
 from . import latent
 from .imagenet import class_names, find_class
 
 __all__ = [
     "GAN_MODELS",
-    "MAX_CELLS",
-    "MAX_FRAMES",
     "Samples",
     "default_truncation",
     "is_conditional",
@@ -43,8 +42,8 @@ __all__ = [
 
 #: The generators this engine drives, offline-capable first.
 GAN_MODELS: tuple[str, ...] = ("dcgan/faces-64", "biggan/deep-128", "biggan/deep-256", "biggan/deep-512")
-MAX_CELLS = 64  # a public CPU Space renders at most this many samples per click
-MAX_FRAMES = 600  # and at most this many animation frames
+# The caps on samples per call and frames per walk are synth.limits' (batch, frames),
+# shared with every other engine and lifted by SYNTH_LIMITS=off / --no-limits.
 
 
 def default_truncation(model: str) -> float:
@@ -61,6 +60,16 @@ def _check_model(model: str) -> str:
     if model not in GAN_MODELS:
         raise ValueError(f"unknown GAN {model!r}; choose one of {', '.join(GAN_MODELS)}")
     return model
+
+
+def _check_count(n: float) -> int:
+    """A whole number of samples, at least 1 and within the batch cap (:func:`synth.limits.check_batch`)."""
+    if isinstance(n, float) and not n.is_integer():
+        raise ValueError(f"the number of samples must be a whole number, got {n}")
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"the number of samples must be between 1 and {limits.current().batch:,}, got {n}")
+    return limits.check_batch(n)
 
 
 @dataclass(frozen=True)
@@ -173,7 +182,7 @@ def sample(
     model
         One of :data:`GAN_MODELS`.
     seed, n
-        First seed and number of samples (1 to :data:`MAX_CELLS`).
+        First seed and number of samples (1 to ``synth.limits`` batch cap, 64).
     truncation
         In (0, 1]; default :func:`default_truncation`.
     class_name
@@ -185,12 +194,9 @@ def sample(
     model = _check_model(model)
     truncation = default_truncation(model) if truncation is None else latent.check_truncation(truncation)
     if seeds is None:
-        n = int(n)
-        if not 1 <= n <= MAX_CELLS:
-            raise ValueError(f"the number of samples must be between 1 and {MAX_CELLS}, got {n}")
+        n = _check_count(n)
         seeds = [latent.check_seed(seed) + i for i in range(n)]
-    if not 1 <= len(seeds) <= MAX_CELLS:
-        raise ValueError(f"the number of samples must be between 1 and {MAX_CELLS}, got {len(seeds)}")
+    _check_count(len(seeds))
     seeds = [latent.check_seed(s) for s in seeds]
     cells = _cells(model, seeds, class_name, classes)
     dim = _latent_dim(get_model(model, device))
@@ -226,8 +232,7 @@ def interpolate(
     steps = latent.check_steps(steps)
     legs = len(seeds) - (0 if loop else 1)
     frames = legs * (steps - 1) + (0 if loop else 1)
-    if frames > MAX_FRAMES:
-        raise ValueError(f"that walk has {frames} frames; the limit is {MAX_FRAMES} (fewer steps or seeds)")
+    limits.check_frames(frames)  # before the model is loaded
     cells = _cells(model, seeds, class_name, classes)
     dim = _latent_dim(get_model(model, device))
     z = latent.interpolation_path(latent.latents_for_seeds(seeds, dim, truncation=truncation), steps, method=method, loop=loop)
@@ -256,6 +261,7 @@ def latent_walk(
     size = int(size)
     if not 2 <= size <= 8:
         raise ValueError(f"the latent-walk grid side must be between 2 and 8, got {size}")
+    limits.check_batch(size * size)
     cells = _cells(model, seeds, class_name, None)
     dim = _latent_dim(get_model(model, device))
     z = latent.bilinear_grid(latent.latents_for_seeds(seeds, dim, truncation=truncation), size)

@@ -34,6 +34,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .. import limits
+from ..runtime import check_seed
+
 __all__ = [
     "TARGETS",
     "EXTENT",
@@ -211,7 +214,8 @@ class ToyGAN:
             raise ValueError(f"noise must be 'gaussian' or 'uniform', got {noise!r}")
         self.target, self.points, self.noise = target, points, noise
         self.batch_size = int(batch_size)
-        self.gen = torch.Generator().manual_seed(int(seed))
+        seed = check_seed(seed)
+        self.gen = torch.Generator().manual_seed(seed)
         torch_state = torch.random.get_rng_state()
         torch.manual_seed(int(seed))  # network initialisation
         self.G, self.D = mlp(width, depth, 2), mlp(width, depth, 1)
@@ -253,9 +257,17 @@ class ToyGAN:
         return torch.randn(n, 2, generator=gen)
 
     def step(self, n: int = 1) -> tuple[float, float]:
-        """``n`` alternating updates of D then G; returns the last (D loss, G loss)."""
+        """``n`` alternating updates of D then G; returns the last (D loss, G loss).
+
+        ``n`` is capped by :func:`synth.limits.check_steps` (one call, one request)."""
+        if isinstance(n, float) and not n.is_integer():
+            raise ValueError(f"the number of training steps must be a whole number, got {n}")
+        n = int(n)
+        if n < 0:
+            raise ValueError(f"the number of training steps must be >= 0, got {n}")
+        limits.check_steps(n, "the number of training steps per call")
         with one_thread():
-            return self._steps(int(n))
+            return self._steps(n)
 
     def _steps(self, n: int) -> tuple[float, float]:
         d_value = g_value = float("nan")

@@ -31,7 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import limits
 from ..images import fit_max_side
+from ..runtime import check_seed
 from .layers import BatchNorm2d, InstanceNorm2d, Statistics, TestTimeState, test_time
 from .resnet import ResnetGenerator
 from .staged import translate_staged
@@ -90,15 +92,16 @@ def multiple_of(model: nn.Module) -> int:
     return int(getattr(model, "multiple", 1))
 
 
-def reflect_pad(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int, int, int]]:
-    """Reflect-pad (B, C, H, W) symmetrically to sides that are multiples of ``multiple``.
+def reflect_pad(x: torch.Tensor, multiple: int, minimum: int = 0) -> tuple[torch.Tensor, tuple[int, int, int, int]]:
+    """Reflect-pad (B, C, H, W) symmetrically to sides that are multiples of ``multiple``
+    and at least ``minimum``.
 
     Returns the padded tensor and the pads (left, right, top, bottom). Images smaller
     than the padding are mirrored repeatedly (reflection needs pad < side).
     """
     height, width = x.shape[-2:]
-    pad_h = -height % multiple
-    pad_w = -width % multiple
+    pad_h = max(height + -height % multiple, math.ceil(minimum / multiple) * multiple) - height
+    pad_w = max(width + -width % multiple, math.ceil(minimum / multiple) * multiple) - width
     pads = (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2)
     remaining = list(pads)
     while any(remaining):
@@ -224,12 +227,14 @@ def translate(
     """
     if image.ndim != 4 or image.shape[:2] != (1, 3):
         raise ValueError(f"expected an image tensor of shape (1, 3, H, W), got {tuple(image.shape)}")
-    net = _as_model(model, device)
+    seed = check_seed(seed)
     if size is not None:
         image = fit_max_side(image, size)
+    limits.check_output(image.shape[-1], image.shape[-2], "the translated image")  # before the model is loaded
+    net = _as_model(model, device)
     parameter = next(net.parameters())
     multiple = multiple_of(net)
-    x, pads = reflect_pad(image.to(device=parameter.device, dtype=parameter.dtype) * 2 - 1, multiple)
+    x, pads = reflect_pad(image.to(device=parameter.device, dtype=parameter.dtype) * 2 - 1, multiple, getattr(net, "min_side", 0))
     state = _state(net, mode, seed)
     height, width = x.shape[-2:]
     if norm_stats not in ("exact", "downscaled"):
@@ -287,6 +292,7 @@ def cycle(
     size = options.pop("size", None)
     if size is not None:
         image = fit_max_side(image, size)
+    limits.check_output(image.shape[-1], image.shape[-2], "the translated image")
     if translated is None:
         translated = translate(image, forward, **options)
     elif translated.shape != image.shape:

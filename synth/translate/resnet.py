@@ -77,6 +77,9 @@ class ResnetGenerator(nn.Module):
 
     #: Sides must be multiples of this (two stride-2 downsamplings).
     multiple = 4
+    #: Smallest side: at a quarter of the size the residual blocks reflect-pad by 1,
+    #: which needs at least 2 pixels (a 2-pixel-wide strip padded to 4 fails there).
+    min_side = 8
 
     def __init__(
         self, in_channels: int = 3, out_channels: int = 3, *, ngf: int = 64, n_blocks: int = 9, affine: bool = False

@@ -1,0 +1,363 @@
+"""A corpus of bad and odd inputs for every API endpoint of the app (issue 7, "Bad input, everywhere").
+
+Files are written by :func:`write_files` into a temporary folder (no binary is
+committed); :func:`cases` crosses them with every endpoint that takes an image and
+adds bad parameters (negative, huge, NaN, empty, unknown names) per endpoint.
+``tests/test_bad_input.py`` sends every case through ``gradio_client``.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+#: NaN as a client can send it: JSON has no NaN, a browser sends ``null`` for it
+#: (``JSON.stringify(NaN)``) and gradio_client refuses to encode it.
+NAN = None
+
+#: Expected error messages (regular expressions, case-insensitive).
+NOT_IMAGE = r"not an image Pillow can read"
+CORRUPT = r"truncated or corrupt|could not be read"
+TOO_SMALL = r"each side must be at least 2 pixels"
+EMPTY = r"is empty \(0 bytes\)"
+BOMB = r"enormous image|at most 40,000,000"
+NAN_VALUES = r"NaN or infinite"
+WEIGHTS = r"python -m synth weights download"
+CHOICES = r"not in the list of choices|not one of|must be one of|choose one of"
+#: Gradio checks a slider's or number's range before our code: its message is clear.
+RANGE = r"is less than minimum value|is greater than maximum value"
+#: A missing number (or NaN, or text) in a slider or number field (demos.common.Slider / Number).
+NOT_A_NUMBER = r"expected a number, got"
+
+
+# ------------------------------------------------------------------ files
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def _bomb_png(width: int = 50_000, height: int = 50_000) -> bytes:
+    """A valid PNG header claiming width x height (8-bit RGB) with one tiny IDAT: a few hundred bytes."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", zlib.compress(b"\0" * 64)) + _png_chunk(b"IEND", b"")
+
+
+def _gradient(width: int = 48, height: int = 40) -> np.ndarray:
+    y, x = np.mgrid[0:height, 0:width]
+    return np.stack([x * 255 // max(1, width - 1), y * 255 // max(1, height - 1), (x + y) * 127 // (width + height)], -1).astype(np.uint8)
+
+
+def _encoded(image: Image.Image, fmt: str, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def _exif_rotated_jpeg() -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to view
+    return _encoded(Image.fromarray(_gradient(64, 32)), "JPEG", exif=exif.tobytes())
+
+
+def _animated_gif() -> bytes:
+    frames = [Image.fromarray(np.full((32, 32, 3), value, np.uint8)) for value in (0, 128, 255)]
+    return _encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=50, loop=0)
+
+
+def _palette_with_transparency() -> bytes:
+    image = Image.fromarray(_gradient()).convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
+    return _encoded(image, "PNG", transparency=0)
+
+
+def _npy_with_nan() -> bytes:
+    array = np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)
+    array[3, 3] = np.nan
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def _float_tiff(values: np.ndarray) -> bytes:
+    return _encoded(Image.fromarray(values.astype(np.float32), mode="F"), "TIFF")
+
+
+def _bad_crc_png() -> bytes:
+    data = bytearray(_encoded(Image.fromarray(_gradient()), "PNG"))
+    data[-20] ^= 0xFF  # inside the last IDAT: a corrupt stream (or CRC)
+    return bytes(data)
+
+
+@dataclass(frozen=True)
+class BadFile:
+    """A file of the corpus: its name, how to make its bytes, and the error it must give (None: it is usable)."""
+
+    name: str
+    make: Callable[[], bytes]
+    error: str | None
+
+
+def _valid() -> bytes:
+    return _encoded(Image.fromarray(_gradient()), "PNG")
+
+
+FILES: tuple[BadFile, ...] = (
+    BadFile("text.png", lambda: b"this is not an image, just words\n" * 20, NOT_IMAGE),
+    BadFile("empty.png", lambda: b"", EMPTY),
+    BadFile("huge_text.txt", lambda: b"lorem ipsum dolor sit amet " * 150_000, NOT_IMAGE),  # about 4 MB
+    BadFile("svg.svg", lambda: b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64"/></svg>', NOT_IMAGE),
+    BadFile("html.jpg", lambda: b"<!doctype html><html><body>404 Not Found</body></html>", NOT_IMAGE),
+    BadFile("truncated.png", lambda: _valid()[: len(_valid()) // 2], CORRUPT),
+    BadFile("truncated.jpg", lambda: (lambda b: b[: len(b) // 2])(_encoded(Image.fromarray(_gradient(64, 64)), "JPEG")), CORRUPT),
+    BadFile("bad_crc.png", _bad_crc_png, CORRUPT),
+    BadFile("header_only.png", lambda: _valid()[:33], f"{NOT_IMAGE}|{CORRUPT}"),  # signature + IHDR, no data
+    BadFile("one_pixel.png", lambda: _encoded(Image.new("RGB", (1, 1), "red"), "PNG"), TOO_SMALL),
+    BadFile("one_row.png", lambda: _encoded(Image.new("RGB", (300, 1), "red"), "PNG"), TOO_SMALL),
+    BadFile("bomb_50000x50000.png", _bomb_png, BOMB),
+    BadFile("nan.npy.png", _npy_with_nan, NOT_IMAGE),
+    BadFile("nan_float.tiff", lambda: _float_tiff(np.where(np.eye(16) > 0, np.nan, 0.5)), NAN_VALUES),
+    # odd but usable: every mode becomes RGB
+    BadFile("cmyk.jpg", lambda: _encoded(Image.fromarray(_gradient()).convert("CMYK"), "JPEG"), None),
+    BadFile("sixteen_bit.png", lambda: _encoded(Image.fromarray((np.arange(48 * 40).reshape(40, 48) * 30).astype(np.uint16)), "PNG"), None),
+    BadFile("rgba.png", lambda: _encoded(Image.fromarray(_gradient()).convert("RGBA"), "PNG"), None),
+    BadFile("palette_transparent.png", _palette_with_transparency, None),
+    BadFile("grey_alpha_la.png", lambda: _encoded(Image.fromarray(_gradient()).convert("LA"), "PNG"), None),
+    BadFile("bilevel.png", lambda: _encoded(Image.fromarray(_gradient()).convert("1"), "PNG"), None),
+    BadFile("animated.gif", _animated_gif, None),
+    BadFile("exif_rotated.jpg", _exif_rotated_jpeg, None),
+    BadFile("float.tiff", lambda: _float_tiff(np.linspace(-3, 7, 48 * 40).reshape(40, 48)), None),
+    BadFile("png_named.jpg", _valid, None),
+    BadFile("two_wide_strip.png", lambda: _encoded(Image.new("RGB", (2, 200), "blue"), "PNG"), None),
+)
+
+
+def write_files(folder: Path) -> dict[str, Path]:
+    """Write the corpus into ``folder``; returns name -> path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for item in FILES:
+        path = folder / item.name
+        path.write_bytes(item.make())
+        paths[item.name] = path
+    return paths
+
+
+# ------------------------------------------------------------------ cases
+@dataclass(frozen=True)
+class Case:
+    """One call: ``endpoint`` with ``kwargs``; ``error`` a regex the message must match (None: must succeed).
+
+    ``file`` names a corpus file passed as the endpoint's image parameter.
+    ``may_fail``: a valid input whose call may also fail with this error (weights missing offline).
+    """
+
+    endpoint: str
+    label: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    file: str | None = None
+    may_fail: str | None = None
+
+
+#: Endpoints that take an image file: parameter name, and cheap settings for a usable image.
+IMAGE_ENDPOINTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "/pyramid_texture": ("path", {"scales": 1, "orientations": 2, "iterations": 1, "max_side": 64}),
+    "/neural_texture_run": ("path", {"backbone": "random-multiscale", "steps": 10, "size": 64, "scales": 1, "optimizer": "adam"}),
+    "/neural_texture_high_to_low": ("path", {"steps": 10, "size": 64}),
+    "/neural_texture_show": ("path", {"backbone": "random-multiscale"}),
+    "/pix2pix_translate": ("path", {"side": 256}),
+    "/cyclegan_translate": ("path", {"model": "cyclegan/vintage", "side": 256, "show_cycle": False}),
+}
+
+#: Usable files the heavy High -> Low series gets (five VGG syntheses each); it gets every bad file.
+HEAVY_VALID = {"/neural_texture_high_to_low": ("rgba.png",)}
+
+
+def _file_cases() -> list[Case]:
+    cases = []
+    for endpoint, (_, settings) in IMAGE_ENDPOINTS.items():
+        for item in FILES:
+            if item.error is None and endpoint in HEAVY_VALID and item.name not in HEAVY_VALID[endpoint]:
+                continue
+            error = item.error
+            may_fail = None
+            if error is None and endpoint == "/pix2pix_translate":
+                may_fail = WEIGHTS  # pix2pix checkpoints come only from the official host
+            if error is None and endpoint == "/pyramid_texture" and item.name == "two_wide_strip.png":
+                error = r"scales need an image of at least"
+            if error is None and endpoint.startswith("/neural_texture_run") and item.name == "two_wide_strip.png":
+                error = r"sides of at least 16 pixels"
+            if error is None and endpoint == "/neural_texture_high_to_low" and item.name == "two_wide_strip.png":
+                error = r"sides of at least 16 pixels"
+            cases.append(Case(endpoint, item.name, dict(settings), error, file=item.name, may_fail=may_fail))
+    return cases
+
+
+def _param_cases() -> list[Case]:
+    pyr = IMAGE_ENDPOINTS["/pyramid_texture"][1]
+    nt = IMAGE_ENDPOINTS["/neural_texture_run"][1]
+    h2l = IMAGE_ENDPOINTS["/neural_texture_high_to_low"][1]
+    p2p = IMAGE_ENDPOINTS["/pix2pix_translate"][1]
+    cyc = IMAGE_ENDPOINTS["/cyclegan_translate"][1]
+    toy = {"target": "ring", "drawing": None, "noise": "gaussian", "loss": "non-saturating", "lr_g": 0.002, "lr_d": 0.002, "seed": 0}
+    gan = {"model": "dcgan/faces-64", "seed": 0, "truncation": 1.0, "count": 2}
+    walk = {"model": "dcgan/faces-64", "truncation": 1.0, "corners": "0,1,2,3", "size": 2}
+    interp = {"model": "dcgan/faces-64", "truncation": 1.0, "seed_a": 1, "seed_b": 2, "steps": 3}
+    img = "rgba.png"
+    rows: list[tuple[str, str, dict[str, Any], str | None]] = [
+        # pyramid textures
+        ("/pyramid_texture", "no image", {**pyr, "path": None}, r"upload a texture"),
+        ("/pyramid_texture", "scales 0", {**pyr, "scales": 0}, RANGE),
+        ("/pyramid_texture", "scales 12", {**pyr, "scales": 12}, RANGE),
+        ("/pyramid_texture", "scales NaN", {**pyr, "scales": NAN}, NOT_A_NUMBER),
+        ("/pyramid_texture", "orientations 0", {**pyr, "orientations": 0}, RANGE),
+        ("/pyramid_texture", "orientations 100", {**pyr, "orientations": 100}, RANGE),
+        ("/pyramid_texture", "iterations -1", {**pyr, "iterations": -1}, RANGE),
+        ("/pyramid_texture", "iterations above the cap", {**pyr, "iterations": 5000}, RANGE),
+        ("/pyramid_texture", "ratio 0", {**pyr, "ratio": 0}, RANGE),
+        ("/pyramid_texture", "ratio -2", {**pyr, "ratio": -2}, RANGE),
+        ("/pyramid_texture", "ratio 1e9", {**pyr, "ratio": 1e9}, RANGE),
+        ("/pyramid_texture", "ratio NaN", {**pyr, "ratio": NAN}, NOT_A_NUMBER),
+        ("/pyramid_texture", "edges unknown", {**pyr, "edges": "wrap"}, CHOICES),
+        ("/pyramid_texture", "seed -1", {**pyr, "seed": -1}, RANGE),
+        ("/pyramid_texture", "max side 0", {**pyr, "max_side": 0}, RANGE),
+        ("/pyramid_texture", "max side NaN", {**pyr, "max_side": NAN}, NOT_A_NUMBER),
+        ("/pyramid_texture", "max side 1e12", {**pyr, "max_side": 1e12}, RANGE),
+        # neural textures
+        ("/neural_texture_run", "no image", {**nt, "path": None}, r"upload a texture"),
+        ("/neural_texture_run", "size 0", {**nt, "size": 0}, RANGE),
+        ("/neural_texture_run", "size 1e9", {**nt, "size": 1e9}, RANGE),
+        ("/neural_texture_run", "size NaN", {**nt, "size": NAN}, NOT_A_NUMBER),
+        ("/neural_texture_run", "steps 0", {**nt, "steps": 0}, RANGE),
+        ("/neural_texture_run", "steps 1e6", {**nt, "steps": 1e6}, RANGE),
+        ("/neural_texture_run", "steps NaN", {**nt, "steps": NAN}, NOT_A_NUMBER),
+        ("/neural_texture_run", "scales 0", {**nt, "scales": 0}, RANGE),
+        ("/neural_texture_run", "scales 50", {**nt, "scales": 50}, RANGE),
+        ("/neural_texture_run", "unknown backbone", {**nt, "backbone": "resnet-9000"}, CHOICES),
+        ("/neural_texture_run", "unknown layer", {**nt, "backbone": "vgg16-caffe", "layers": ["conv9_9"]}, CHOICES),
+        ("/neural_texture_run", "no layers", {**nt, "backbone": "vgg16-caffe", "layers": []}, None),
+        ("/neural_texture_run", "unknown optimizer", {**nt, "optimizer": "sgd"}, CHOICES),
+        ("/neural_texture_run", "seed NaN", {**nt, "seed": NAN}, NOT_A_NUMBER),
+        ("/neural_texture_high_to_low", "random backbone", {**h2l, "backbone": "random-multiscale"}, r"needs a VGG backbone"),
+        ("/neural_texture_high_to_low", "steps -5", {**h2l, "steps": -5}, RANGE),
+        ("/neural_texture_high_to_low", "no image", {**h2l, "path": None}, r"upload a texture"),
+        ("/neural_texture_show", "no image", {"backbone": "random-multiscale", "path": None}, None),
+        ("/neural_texture_show", "unknown layer", {"backbone": "vgg16-caffe", "layer": "conv9_9"}, CHOICES),
+        ("/neural_texture_show", "vgg19 offline", {"backbone": "vgg19"}, WEIGHTS),
+        # GAN sampling
+        ("/gan_sample", "valid", gan, None),
+        ("/gan_sample", "count 0", {**gan, "count": 0}, RANGE),
+        ("/gan_sample", "count -5", {**gan, "count": -5}, RANGE),
+        ("/gan_sample", "count above the cap", {**gan, "count": 65}, RANGE),
+        ("/gan_sample", "count 1e9", {**gan, "count": 1e9}, RANGE),
+        ("/gan_sample", "count NaN", {**gan, "count": NAN}, NOT_A_NUMBER),
+        ("/gan_sample", "count 2.5", {**gan, "count": 2.5}, r"whole number"),
+        ("/gan_sample", "seed -1", {**gan, "seed": -1}, RANGE),
+        ("/gan_sample", "seed 2**31", {**gan, "seed": 2**31}, RANGE),
+        ("/gan_sample", "seed NaN", {**gan, "seed": NAN}, NOT_A_NUMBER),
+        ("/gan_sample", "truncation 0", {**gan, "truncation": 0}, RANGE),
+        ("/gan_sample", "truncation 2", {**gan, "truncation": 2}, RANGE),
+        ("/gan_sample", "truncation NaN", {**gan, "truncation": NAN}, NOT_A_NUMBER),
+        ("/gan_sample", "unknown model", {**gan, "model": "stylegan/ffhq"}, CHOICES),
+        ("/gan_sample", "unknown class", {**gan, "model": "biggan/deep-128", "class_choice": "unicorn"}, CHOICES),
+        ("/gan_sample", "biggan offline", {**gan, "model": "biggan/deep-128"}, WEIGHTS),
+        ("/gan_model", "unknown model", {"model": "stylegan/ffhq"}, CHOICES),
+        ("/gan_model", "valid", {"model": "biggan/deep-256"}, None),
+        ("/gan_reroll", "nothing sampled", {"model": "dcgan/faces-64", "truncation": 1.0, "gallery": []}, r"Sample a grid first"),
+        ("/gan_interpolate", "valid", interp, None),
+        ("/gan_interpolate", "steps 1", {**interp, "steps": 1}, RANGE),
+        ("/gan_interpolate", "steps above the cap", {**interp, "steps": 5000}, RANGE),
+        ("/gan_interpolate", "frames above the cap", {**interp, "steps": 700}, RANGE),
+        ("/gan_interpolate", "steps NaN", {**interp, "steps": NAN}, NOT_A_NUMBER),
+        ("/gan_interpolate", "seed -3", {**interp, "seed_a": -3}, r"seed must be in"),
+        ("/gan_interpolate", "seed NaN", {**interp, "seed_b": NAN}, NOT_A_NUMBER),
+        ("/gan_interpolate", "method unknown", {**interp, "method": "cubic"}, CHOICES),
+        ("/gan_walk", "valid", walk, None),
+        ("/gan_walk", "corners empty", {**walk, "corners": ""}, r"4 corner seeds"),
+        ("/gan_walk", "corners words", {**walk, "corners": "a,b,c,d"}, r"four whole numbers"),
+        ("/gan_walk", "corners five", {**walk, "corners": "1,2,3,4,5"}, r"4 corner seeds"),
+        ("/gan_walk", "corners negative", {**walk, "corners": "-1,2,3,4"}, r"seed must be in"),
+        ("/gan_walk", "corners huge", {**walk, "corners": "1,2,3," + "9" * 40}, r"seed must be in"),
+        ("/gan_walk", "size 0", {**walk, "size": 0}, RANGE),
+        ("/gan_walk", "size 1e6", {**walk, "size": 1e6}, RANGE),
+        ("/gan_walk", "size NaN", {**walk, "size": NAN}, NOT_A_NUMBER),
+        # the 2-D GAN
+        ("/gan2d_reset", "valid", toy, None),  # a fresh 2-D GAN for this session: the step below is the same every pass
+        ("/gan2d_step", "valid", toy, None),
+        ("/gan2d_step", "target unknown", {**toy, "target": "torus"}, CHOICES),
+        ("/gan2d_reset", "drawn, nothing drawn", {**toy, "target": "drawn"}, r"Draw some points"),
+        ("/gan2d_reset", "drawn, blank canvas", {**toy, "target": "drawn", "drawing": {"background": None, "layers": [], "composite": None}}, r"Draw some points"),
+        ("/gan2d_step", "lr 0", {**toy, "lr_g": 0}, RANGE),
+        ("/gan2d_step", "lr 5", {**toy, "lr_d": 5}, RANGE),
+        ("/gan2d_step", "lr NaN", {**toy, "lr_g": NAN}, NOT_A_NUMBER),
+        ("/gan2d_step", "seed NaN", {**toy, "seed": NAN}, NOT_A_NUMBER),
+        ("/gan2d_step", "noise unknown", {**toy, "noise": "cauchy"}, CHOICES),
+        ("/gan2d_reset", "lr -1", {**toy, "lr_g": -1}, RANGE),
+        ("/gan2d_reset", "seed -1", {**toy, "seed": -1}, RANGE),
+        ("/gan2d_play", "per frame 0", {**toy, "per_frame": 0}, RANGE),
+        ("/gan2d_play", "per frame 1e9", {**toy, "per_frame": 1e9}, RANGE),
+        ("/gan2d_play", "per frame NaN", {**toy, "per_frame": NAN}, NOT_A_NUMBER),
+        ("/gan2d_set_loss", "loss unknown", {"loss": "wasserstein"}, CHOICES),
+        ("/gan2d_set_lr_g", "lr NaN", {"lr_g": NAN}, NOT_A_NUMBER),
+        ("/gan2d_set_lr_d", "lr 1e9", {"lr_d": 1e9}, RANGE),
+        ("/gan2d_set_target", "target unknown", {**toy, "target": ""}, CHOICES),
+        ("/gan2d_set_noise", "noise unknown", {**toy, "noise": "poisson"}, CHOICES),
+        ("/gan2d_set_seed", "seed 1e30", {**toy, "seed": 1e30}, r"seed"),
+        # pix2pix and CycleGAN
+        ("/pix2pix_translate", "no image", {**p2p, "path": None}, r"upload an image"),
+        ("/pix2pix_translate", "side 0", {**p2p, "side": 0}, RANGE),
+        ("/pix2pix_translate", "side NaN", {**p2p, "side": NAN}, NOT_A_NUMBER),
+        ("/pix2pix_translate", "unknown model", {**p2p, "model": "pix2pix/cats2dogs"}, CHOICES),
+        ("/pix2pix_translate", "mode unknown", {**p2p, "mode": "train"}, CHOICES),
+        ("/pix2pix_translate", "seed NaN", {**p2p, "seed": NAN}, NOT_A_NUMBER),
+        ("/pix2pix_translate_drawing", "no drawing", {**p2p, "editor": None}, r"Paint a map"),
+        ("/pix2pix_translate_drawing", "empty drawing", {**p2p, "editor": {"background": None, "layers": [], "composite": None}}, r"Paint a map"),
+        ("/pix2pix_compare", "nothing translated", {"side": 256}, r"Translate an upload or a drawing first"),
+        ("/cyclegan_translate", "no image", {**cyc, "path": None}, r"upload an image"),
+        ("/cyclegan_translate", "side 0", {**cyc, "side": 0}, RANGE),
+        ("/cyclegan_translate", "side -3", {**cyc, "side": -3}, RANGE),
+        ("/cyclegan_translate", "side NaN", {**cyc, "side": NAN}, NOT_A_NUMBER),
+        ("/cyclegan_translate", "side 1e12", {**cyc, "side": 1e12}, RANGE),
+        ("/cyclegan_translate", "unknown model", {**cyc, "model": "cyclegan/cats2dogs"}, CHOICES),
+        ("/cyclegan_translate", "horse2zebra offline", {**cyc, "model": "cyclegan/horse2zebra"}, WEIGHTS),
+        ("/cyclegan_translate", "valid with the cycle", {**cyc, "show_cycle": True}, None),
+        # text and huge values where numbers belong
+        ("/gan_sample", "count as text", {**gan, "count": "sixteen"}, NOT_A_NUMBER),
+        ("/gan_sample", "count empty string", {**gan, "count": ""}, NOT_A_NUMBER),
+        ("/pyramid_texture", "seed 1e30", {**pyr, "seed": 1e30}, r"seed"),
+        ("/neural_texture_run", "seed 1e30", {**nt, "seed": 1e30}, r"seed"),
+        ("/neural_texture_run", "seed -1", {**nt, "seed": -1}, r"seed"),
+        ("/gan_interpolate", "seed 1e30", {**interp, "seed_a": 1e30}, r"seed"),
+        ("/gan2d_reset", "seed 1e30", {**toy, "seed": 1e30}, r"seed"),
+        ("/pix2pix_translate", "seed 1e30", {**p2p, "seed": 1e30}, r"seed"),
+        ("/pix2pix_translate", "seed -1", {**p2p, "seed": -1}, RANGE),
+    ]
+    cases = []
+    for endpoint, label, kwargs, error in rows:
+        kwargs = dict(kwargs)
+        file = None
+        if endpoint in IMAGE_ENDPOINTS and "path" not in kwargs:
+            file = img
+        elif kwargs.get("path", "") is None:
+            kwargs.pop("path")
+            file = ""  # no upload
+        cases.append(Case(endpoint, label, kwargs, error, file=file))
+    return cases
+
+
+def cases() -> list[Case]:
+    """Every call of the corpus, in a fixed order."""
+    return _file_cases() + _param_cases()
+
+
+#: API endpoints the corpus leaves out on purpose, with the reason.
+NO_USER_INPUT: dict[str, str] = {
+    "/gan_availability": "takes no input: refreshes the availability note on page load",
+    "/gan_select": "takes only a click on a gallery cell (gr.SelectData), which the API cannot send",
+}
