@@ -5,13 +5,11 @@ feed-forward network of Ghiasi et al. (2017). UI only; the work is done by
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import time
 
 import gradio as gr
 
-from demos.common import ImageUpload, availability_markdown, lane, require_image, reset_button, ui_errors
+from demos.common import ImageUpload, Number, Slider, availability_markdown, lane, output_file, require_image, reset_button, ui_errors
 from synth.cli import default_of
 from synth.examples import example_path, example_paths
 from synth.feature_vis import loss_figure
@@ -47,10 +45,7 @@ def _availability() -> str:
 
 def _saved(image) -> str:
     """The result at its real size, as a PNG file for the download box."""
-    handle, path = tempfile.mkstemp(prefix="style_transfer_", suffix=".png")
-    os.close(handle)
-    to_pil(image).save(path)
-    return path
+    return output_file(lambda path: to_pil(image).save(path), "style_transfer.png")
 
 
 def _inputs(content_path, style_path, style2_path, blend2):
@@ -77,7 +72,7 @@ def _options(size, ratio, steps, colors, init, scales, style_scale, tv, optimize
         scales=[max(32, round(size / 2**k)) for k in reversed(range(count))], style_weight=10 ** float(ratio), content_weight=1.0,
         steps=steps, preserve_colors=colors, init=init, style_scale=float(style_scale), tv_weight=float(tv or 0),
         optimizer=optimizer, backbone=backbone, content_layers=[content_layer or CONTENT_LAYERS[0]],
-        style_layers=list(style_layers or STYLE_LAYERS), seed=int(seed or 0), every=5,
+        style_layers=list(style_layers or STYLE_LAYERS), seed=seed, every=5,
     )  # fmt: skip
 
 
@@ -155,29 +150,29 @@ def create_demo() -> gr.Blocks:
                     gr.Examples(example_paths("swirls", "stained-glass", "pointillism", "stars"), inputs=style, label="Style examples (drawn by synth.artworks; Hubble)")
                 mode = gr.Radio(MODES, value="gatys", label="Mode")
                 with gr.Row():
-                    size = gr.Slider(64, GPU_CAP, value=DEFAULT_SCALES[-1], step=32, label=f"Output size (longer side, px; optimisation: at most {CPU_CAP} on a CPU)")
-                    steps = gr.Slider(10, MAX_STEPS, value=default_of(transfer, "steps"), step=10, label="Steps (over all scales)")
-                ratio = gr.Slider(-1, 4, value=round(math.log10(default_of(transfer, "style_weight")), 1), step=0.1,
+                    size = Slider(64, GPU_CAP, value=DEFAULT_SCALES[-1], step=32, label=f"Output size (longer side, px; optimisation: at most {CPU_CAP} on a CPU)")
+                    steps = Slider(10, MAX_STEPS, value=default_of(transfer, "steps"), step=10, label="Steps (over all scales)")
+                ratio = Slider(-1, 4, value=round(math.log10(default_of(transfer, "style_weight")), 1), step=0.1,
                                   label="Style / content weight, log10 (β/α; 1 = 10× more style)")  # fmt: skip
                 colors = gr.Radio(COLORS, value="none", label="Colours (Gatys et al. 2017)")
                 with gr.Accordion("Blend a second style", open=False):
                     style2 = ImageUpload(label="Second style (optional)", height=160)
                     gr.Examples(example_paths("stained-glass", "pointillism", "cells"), inputs=style2, label="Examples")
-                    blend2 = gr.Slider(0, 1, value=0.5, step=0.05, label="Weight of the second style")
+                    blend2 = Slider(0, 1, value=0.5, step=0.05, label="Weight of the second style")
                 with gr.Accordion("More options", open=False):
                     with gr.Row():
                         init = gr.Radio(["content", "noise", "style"], value="content", label="Start from")
                         optimizer = gr.Radio(["lbfgs", "adam"], value="lbfgs", label="Optimiser")
                     with gr.Row():
-                        scales = gr.Slider(1, 3, value=len(DEFAULT_SCALES), step=1, label="Coarse-to-fine scales (halving; 1 = Gatys et al.)")
-                        style_scale = gr.Slider(0.25, 2.0, value=1.0, step=0.05, label="Style scale (× output size)")
+                        scales = Slider(1, 3, value=len(DEFAULT_SCALES), step=1, label="Coarse-to-fine scales (halving; 1 = Gatys et al.)")
+                        style_scale = Slider(0.25, 2.0, value=1.0, step=0.05, label="Style scale (× output size)")
                     with gr.Row():
-                        tv = gr.Number(0.0, label="Total-variation weight (e.g. 10)", minimum=0)
-                        seed = gr.Number(0, precision=0, label="Seed (noise start)")
+                        tv = Number(0.0, label="Total-variation weight (e.g. 10)", minimum=0)
+                        seed = Number(0, precision=0, label="Seed (noise start)")
                     backbone = gr.Dropdown(BACKBONES, value="vgg16-caffe", label="Backbone")
                     content_layer = gr.Dropdown(CONTENT_CHOICES, value=CONTENT_LAYERS[0], label="Content layer")
                     style_layers = gr.CheckboxGroup(STYLE_CHOICES, value=list(STYLE_LAYERS), label="Style layers (Gram matrices)")
-                    strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Fast mode: style strength (0 = the content)")
+                    strength = Slider(0, 1, value=1.0, step=0.05, label="Fast mode: style strength (0 = the content)")
                     available = gr.Markdown(_availability())
                 with gr.Row():
                     go = gr.Button("Run", variant="primary")

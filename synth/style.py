@@ -233,6 +233,7 @@ def transfer(
     Tensor
         (1, 3, h, w) in [0, 1] on the CPU, (w, h) = the content's aspect at ``scales[-1]``.
     """
+    seed = runtime.check_seed(seed)
     style_list, weights = _style_list(styles, blend)
     style_list, weights = [s for s, w in zip(style_list, weights) if w > 0], [w for w in weights if w > 0]
     if init not in ("content", "noise", "style"):

@@ -38,7 +38,8 @@ def _files(*folders: Path | None) -> set[Path]:
 
 def _call(client: Client, case: corpus.Case, files: dict[str, Path]) -> str | None:
     """The problem with one call, or None when it behaved."""
-    kwargs = dict(case.kwargs)
+    kwargs = {key: handle_file(str(files[value.removeprefix(corpus.FILE)])) if isinstance(value, str) and value.startswith(corpus.FILE) else value
+              for key, value in case.kwargs.items()}  # fmt: skip
     if case.file is not None:
         kwargs[corpus.IMAGE_ENDPOINTS[case.endpoint][0]] = handle_file(str(files[case.file])) if case.file else None
     try:
