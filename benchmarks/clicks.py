@@ -38,7 +38,6 @@ STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
 #: Style transfer after the two images: second style, its weight, mode, size, log10 ratio, steps, colours, start,
 #: scales, style scale, TV, optimiser, backbone, content layer, style layers, seed, fast-mode strength.
 STYLE_DEFAULTS = (None, 0.5, "gatys", 256, 0.3, 100, "none", "content", 2, 1.0, 0.0, "lbfgs", "vgg16-caffe", "relu4_2", STYLE_LAYERS, 0, 1.0)
-STYLE_FAST = (None, 0.5, "fast", *STYLE_DEFAULTS[3:])
 
 #: The default click of every tab (the values the UI shows before anyone touches it).
 CLICKS: list[Call] = [
@@ -47,7 +46,7 @@ CLICKS: list[Call] = [
     Call("neural_texture_high_to_low", 1, lambda rng: (_file("brick"), "vgg16-caffe", 100, 128, 0, "avg"), needs=("vgg16-caffe",)),
     Call("neural_texture_show", 1, lambda rng: (_file("brick"), "vgg16-caffe", "relu2_1", "avg"), needs=("vgg16-caffe",)),
     Call("style_transfer_run", 1, lambda rng: (_file("chelsea"), _file("swirls"), *STYLE_DEFAULTS), needs=("vgg16-caffe",)),
-    Call("style_transfer_run", 1, lambda rng: (_file("chelsea"), _file("swirls"), *STYLE_FAST), needs=("style/ghiasi-predict", "style/ghiasi-transform")),
+    Call("style_transfer_fast", 1, lambda rng: (_file("chelsea"), _file("swirls"), None, 0.5, 256, "none", 1.0), needs=("style/ghiasi-predict", "style/ghiasi-transform")),
     Call("gan_sample", 1, lambda rng: ("dcgan/faces-64", RANDOM_CLASS, 0, 1.0, 16), needs=("dcgan/faces-64",)),
     Call("gan_interpolate", 1, lambda rng: ("dcgan/faces-64", RANDOM_CLASS, 1.0, 1, 2, "slerp", 30, False), needs=("dcgan/faces-64",)),
     Call("gan_walk", 1, lambda rng: ("dcgan/faces-64", RANDOM_CLASS, 1.0, "0,1,2,3", 5), needs=("dcgan/faces-64",)),

@@ -110,16 +110,33 @@ def _fast(content, styles, blend, size, colors, strength):
 @ui_errors
 def run(content_path, style_path, style2_path, blend2, mode, size, ratio, steps, colors, init, scales, style_scale, tv,
         optimizer, backbone, content_layer, style_layers, seed, strength):  # fmt: skip
-    """Run one mode; the optimisation streams its image, the loss plot and the step."""
+    """Run one mode; the optimisation streams its image, the loss plot and the step.
+
+    The tab's Run button calls :func:`run_fast` in fast mode (a lane of its own, so a
+    0.1 s rendering never waits behind optimisations); here ``mode="fast"`` is for API callers.
+    """
     size, steps = _check(size, steps)
-    content, styles, blend = _inputs(content_path, style_path, style2_path, blend2)
     if mode == "fast":
-        image, seconds = _fast(content, styles, blend, size, colors, strength)
-        yield to_pil(image), None, f"done: fast mode, {image.shape[-1]}×{image.shape[-2]} in {seconds:.2f} s", _saved(image)
+        yield run_fast(content_path, style_path, style2_path, blend2, size, colors, strength)
         return
+    content, styles, blend = _inputs(content_path, style_path, style2_path, blend2)
     options = _options(size, ratio, steps, colors, init, scales, style_scale, tv, optimizer, backbone, content_layer, style_layers, seed)
     for image, figure, status, done in _gatys(content, styles, blend, options):
         yield to_pil(image), figure, status, (_saved(image) if done else gr.skip())
+
+
+@ui_errors
+def run_fast(content_path, style_path, style2_path, blend2, size, colors, strength):
+    """Fast mode: one forward pass (Ghiasi et al. 2017); the result, no plot, the status and the file."""
+    size, _ = _check(size, 1)
+    content, styles, blend = _inputs(content_path, style_path, style2_path, blend2)
+    image, seconds = _fast(content, styles, blend, size, colors, strength)
+    return to_pil(image), None, f"done: fast mode, {image.shape[-1]}×{image.shape[-2]} in {seconds:.2f} s", _saved(image)
+
+
+def _buttons(mode: str):
+    """Show the Run button of the chosen mode (each queues in its own lane)."""
+    return gr.update(visible=mode != "fast"), gr.update(visible=mode == "fast")
 
 
 @gpu(duration=180)
@@ -176,6 +193,7 @@ def create_demo() -> gr.Blocks:
                     available = gr.Markdown(_availability())
                 with gr.Row():
                     go = gr.Button("Run", variant="primary")
+                    go_fast = gr.Button("Run", variant="primary", visible=False)
                     both = gr.Button("Compare both modes")
                     stop = gr.Button("Stop", variant="stop")
             with gr.Column(scale=1):
@@ -187,8 +205,11 @@ def create_demo() -> gr.Blocks:
         inputs = [content, style, style2, blend2, mode, size, ratio, steps, colors, init, scales, style_scale, tv,
                   optimizer, backbone, content_layer, style_layers, seed, strength]  # fmt: skip
         run_event = go.click(run, inputs, [output, plot, status, download], api_name="style_transfer_run", **lane("optimise"))
+        fast_event = go_fast.click(run_fast, [content, style, style2, blend2, size, colors, strength], [output, plot, status, download],
+                                   api_name="style_transfer_fast", **lane("quick"))  # fmt: skip
+        mode.change(_buttons, mode, [go, go_fast], api_name=False, queue=False)
         compare_event = both.click(compare, inputs, [output, plot, status], api_name="style_transfer_compare", **lane("optimise"))
-        stop.click(None, cancels=[run_event, compare_event], api_name=False)
+        stop.click(None, cancels=[run_event, fast_event, compare_event], api_name=False)
         demo.load(_availability, None, available, api_name=False, queue=False)
         reset_button(demo, "style_transfer")
     return demo

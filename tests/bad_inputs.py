@@ -176,7 +176,7 @@ IMAGE_ENDPOINTS: dict[str, tuple[str, dict[str, Any]]] = {
     "/neural_texture_run": ("path", {"backbone": "random-multiscale", "steps": 10, "size": 64, "scales": 1, "optimizer": "adam"}),
     "/neural_texture_high_to_low": ("path", {"steps": 10, "size": 64}),
     "/neural_texture_show": ("path", {"backbone": "random-multiscale"}),
-    "/style_transfer_run": ("content_path", {"style_path": USABLE, "style2_path": None, "mode": "fast", "size": 64}),
+    "/style_transfer_fast": ("content_path", {"style_path": USABLE, "style2_path": None, "size": 64}),
     "/pix2pix_translate": ("path", {"side": 256}),
     "/cyclegan_translate": ("path", {"model": "cyclegan/vintage", "side": 256, "show_cycle": False}),
 }
@@ -197,7 +197,7 @@ def _file_cases() -> list[Case]:
                 may_fail = WEIGHTS  # pix2pix checkpoints come only from the official host
             if error is None and endpoint == "/pyramid_texture" and item.name == "two_wide_strip.png":
                 error = r"scales need an image of at least"
-            if error is None and endpoint in ("/neural_texture_run", "/style_transfer_run") and item.name == "two_wide_strip.png":
+            if error is None and endpoint in ("/neural_texture_run", "/style_transfer_fast") and item.name == "two_wide_strip.png":
                 error = r"sides of at least 16 pixels"
             if error is None and endpoint == "/neural_texture_high_to_low" and item.name == "two_wide_strip.png":
                 error = r"sides of at least 16 pixels"
@@ -215,7 +215,8 @@ def _param_cases() -> list[Case]:
     gan = {"model": "dcgan/faces-64", "seed": 0, "truncation": 1.0, "count": 2}
     walk = {"model": "dcgan/faces-64", "truncation": 1.0, "corners": "0,1,2,3", "size": 2}
     interp = {"model": "dcgan/faces-64", "truncation": 1.0, "seed_a": 1, "seed_b": 2, "steps": 3}
-    style = {**IMAGE_ENDPOINTS["/style_transfer_run"][1], "mode": "gatys", "steps": 10, "scales": 1}
+    fast = IMAGE_ENDPOINTS["/style_transfer_fast"][1]
+    style = {**fast, "content_path": USABLE, "mode": "gatys", "steps": 10, "scales": 1}
     img = "rgba.png"
     rows: list[tuple[str, str, dict[str, Any], str | None]] = [
         # pyramid textures
@@ -259,7 +260,7 @@ def _param_cases() -> list[Case]:
         ("/neural_texture_show", "vgg19 offline", {"backbone": "vgg19"}, WEIGHTS),
         # style transfer (the file rows run fast mode; these the optimisation, at 64 px)
         ("/style_transfer_run", "valid, 10 steps", style, None),
-        ("/style_transfer_run", "no content", {**style, "path": None}, r"upload a content image"),
+        ("/style_transfer_run", "no content", {**style, "content_path": None}, r"upload a content image"),
         ("/style_transfer_run", "no style", {**style, "style_path": None}, r"upload a style image"),
         ("/style_transfer_run", "second style not an image", {**style, "style2_path": FILE + "text.png"}, NOT_IMAGE),
         ("/style_transfer_run", "size 4096", {**style, "size": 4096}, RANGE),
@@ -278,7 +279,11 @@ def _param_cases() -> list[Case]:
         ("/style_transfer_run", "tv NaN", {**style, "tv": NAN}, NOT_A_NUMBER),
         ("/style_transfer_run", "seed 1e30", {**style, "seed": 1e30}, r"seed"),
         ("/style_transfer_run", "seed -1", {**style, "seed": -1}, r"seed"),
-        ("/style_transfer_run", "strength 3", {**style, "mode": "fast", "strength": 3}, RANGE),
+        ("/style_transfer_run", "fast mode through run", {**style, "mode": "fast"}, None),
+        ("/style_transfer_fast", "strength 3", {**fast, "strength": 3}, RANGE),
+        ("/style_transfer_fast", "no style", {**fast, "style_path": None}, r"upload a style image"),
+        ("/style_transfer_fast", "size 4096", {**fast, "size": 4096}, RANGE),
+        ("/style_transfer_fast", "colours unknown", {**fast, "colors": "sepia"}, CHOICES),
         ("/style_transfer_compare", "no content", {**style, "content_path": None}, r"upload a content image"),  # not in IMAGE_ENDPOINTS: content given here
         ("/style_transfer_compare", "style scale 0", {**style, "content_path": USABLE, "style_scale": 0}, RANGE),
         # GAN sampling

@@ -55,8 +55,10 @@ def test_tab_runs_both_modes_refuses_a_bad_upload_and_keeps_working(client, tmp_
     assert Image.open(download).size == (64, 43) and status.startswith("done: 10 steps")
     assert plot is not None
 
-    image, _, status, download = client.predict(*_inputs(content, style, mode="fast", size=128, colors="luminance"), api_name="/style_transfer_run")
+    image, _, status, download = client.predict(content, style, None, 0.5, 128, "luminance", 1.0, api_name="/style_transfer_fast")
     assert Image.open(download).size == (128, 85) and status.startswith("done: fast mode, 128×85")
+    _, _, status, _ = client.predict(*_inputs(content, style, mode="fast", size=128), api_name="/style_transfer_run")  # the API's mode switch
+    assert status.startswith("done: fast mode, 128×85")
 
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0" + b"not really a jpeg" * 4)
