@@ -156,6 +156,16 @@ def availability_markdown(names: Iterable[str]) -> str:
     return "\n".join(lines)
 
 
+def generators_header(intro: str) -> tuple[gr.Markdown, gr.Markdown]:
+    """A translation tab's introduction, then an empty status line and a collapsed "which
+    generators are downloaded" list, for the tab to fill on page load (returned in that order)."""
+    gr.Markdown(intro)
+    status = gr.Markdown()
+    with gr.Accordion("Which generators are downloaded", open=False):
+        availability = gr.Markdown()
+    return status, availability
+
+
 def missing_weights(names: Iterable[str]) -> tuple[list[str], str]:
     """The checkpoints among ``names`` that cannot be used here (not cached, host not known to
     answer), and the one command that fetches them all. Never blocks on the network."""

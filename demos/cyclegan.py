@@ -12,7 +12,7 @@ import time
 
 import gradio as gr
 
-from demos.common import ImageUpload, Slider, availability_markdown, lane, launch_alone, missing_weights, require_image, reset_button, ui_errors
+from demos.common import ImageUpload, Slider, availability_markdown, generators_header, lane, launch_alone, missing_weights, require_image, reset_button, ui_errors
 from synth.examples import example_paths
 from synth.images import load_image, to_pil
 from synth.runtime import gpu
@@ -91,10 +91,7 @@ def run_cyclegan(path, model, side, show_cycle, progress=gr.Progress()):
 
 def create_demo() -> gr.Blocks:
     with gr.Blocks() as demo:
-        gr.Markdown(INTRO)
-        status = gr.Markdown()
-        with gr.Accordion("Which generators are downloaded", open=False):
-            availability = gr.Markdown()
+        status, availability = generators_header(INTRO)
         with gr.Row():
             with gr.Column():
                 model = gr.Dropdown(CHOICES, value=OFFLINE_MODEL, label="Generator G")

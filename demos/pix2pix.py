@@ -14,7 +14,7 @@ import time
 import gradio as gr
 import numpy as np
 
-from demos.common import ImageUpload, Number, Slider, availability_markdown, lane, launch_alone, missing_weights, require_image, reset_button, ui_errors
+from demos.common import ImageUpload, Number, Slider, availability_markdown, generators_header, lane, launch_alone, missing_weights, require_image, reset_button, ui_errors
 from synth.examples import example_paths
 from synth.images import load_image, to_pil
 from synth.runtime import gpu
@@ -122,10 +122,7 @@ def compare_cyclegan(last_input, mode, seed, side, progress=gr.Progress()):
 
 def create_demo() -> gr.Blocks:
     with gr.Blocks() as demo:
-        gr.Markdown(INTRO)
-        status = gr.Markdown()
-        with gr.Accordion("Which generators are downloaded", open=False):
-            availability = gr.Markdown()
+        status, availability = generators_header(INTRO)
         last_input = gr.State(None)
         with gr.Row():
             with gr.Column():

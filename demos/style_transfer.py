@@ -58,12 +58,18 @@ def _inputs(content_path, style_path, style2_path, blend2):
     return content, styles, blend
 
 
+def _check_size(size: float) -> int:
+    """A size the slider allows; the engines refuse outputs above their device's cap themselves."""
+    if not 64 <= int(size) <= GPU_CAP:
+        raise gr.Error(f"Size must be 64..{GPU_CAP} px here; got {int(size)}.")
+    return int(size)
+
+
 def _check(size: float, steps: float) -> tuple[int, int]:
-    """Sizes and steps the sliders allow; the engines refuse outputs above their device's cap themselves."""
-    size, steps = int(size), int(steps)
-    if not 64 <= size <= GPU_CAP or not 1 <= steps <= MAX_STEPS:
-        raise gr.Error(f"Size must be 64..{GPU_CAP} px and steps 1..{MAX_STEPS} here; got {size} and {steps}. The command line has no step cap.")
-    return size, steps
+    """Size and steps of an optimisation the sliders allow."""
+    if not 1 <= int(steps) <= MAX_STEPS:
+        raise gr.Error(f"Steps must be 1..{MAX_STEPS} here; got {int(steps)}. The command line allows more.")
+    return _check_size(size), int(steps)
 
 
 def _options(size, ratio, steps, colors, init, scales, style_scale, tv, optimizer, backbone, content_layer, style_layers, seed):
@@ -128,7 +134,7 @@ def run(content_path, style_path, style2_path, blend2, mode, size, ratio, steps,
 @ui_errors
 def run_fast(content_path, style_path, style2_path, blend2, size, colors, strength):
     """Fast mode: one forward pass (Ghiasi et al. 2017); the result, no plot, the status and the file."""
-    size, _ = _check(size, 1)
+    size = _check_size(size)
     content, styles, blend = _inputs(content_path, style_path, style2_path, blend2)
     image, seconds = _fast(content, styles, blend, size, colors, strength)
     return to_pil(image), None, f"done: fast mode, {image.shape[-1]}×{image.shape[-2]} in {seconds:.2f} s", _saved(image)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["RGB_TO_YIQ", "rgb_to_yiq", "yiq_to_rgb", "luminance", "match_luminance", "color_statistics", "match_colors"]
+__all__ = ["RGB_TO_YIQ", "rgb_to_yiq", "yiq_to_rgb", "luminance", "recombine", "match_luminance", "color_statistics", "match_colors"]
 
 #: NTSC RGB -> YIQ (FCC 1953 primaries, as in Gatys et al. 2017); rows give Y, I, Q.
 RGB_TO_YIQ = torch.tensor(
@@ -56,6 +56,13 @@ def yiq_to_rgb(image: Tensor) -> Tensor:
 def luminance(image: Tensor) -> Tensor:
     """Y of YIQ as a grey RGB image (B, 3, H, W): the network sees luminance only."""
     return rgb_to_yiq(image)[:, :1].expand(-1, 3, -1, -1).contiguous()
+
+
+def recombine(result: Tensor, content: Tensor) -> Tensor:
+    """The result's luminance (Y) with the content's chroma (I, Q), back in RGB, clamped:
+    the last step of luminance-only transfer (Gatys et al. 2017)."""
+    yiq = torch.cat([rgb_to_yiq(result)[:, :1], rgb_to_yiq(content)[:, 1:]], dim=1)
+    return yiq_to_rgb(yiq).clamp(0, 1)
 
 
 def match_luminance(style: Tensor, content: Tensor) -> Tensor:

@@ -29,16 +29,18 @@ from torch import Tensor
 
 from . import runtime
 from .cache import get_model
-from .colors import luminance, match_colors, match_luminance, rgb_to_yiq, yiq_to_rgb
+from .colors import luminance, match_colors, match_luminance, recombine
 from .features import FeatureExtractor, Pooling
 from .gatys import Norm, Objective, Optimizer, Progress, TextureLoss, _layer_weights, _upsample, gram_matrix, optimize
-from .images import load_image
+from .images import load_image, resize
 
 __all__ = [
     "CONTENT_LAYERS",
     "STYLE_LAYERS",
     "ContentLoss",
     "Progress",
+    "fit_side",
+    "read_inputs",
     "size_cap",
     "scale_sizes",
     "total_variation",
@@ -110,6 +112,12 @@ def scale_sizes(size: tuple[int, int], scales: Sequence[int]) -> list[tuple[int,
     return out
 
 
+def fit_side(image: Tensor, side: int) -> Tensor:
+    """Resize so that the longer side is ``side`` (up or down), keeping the aspect ratio; not clamped."""
+    (size,) = scale_sizes((image.shape[-1], image.shape[-2]), (side,))
+    return _upsample(image, size)
+
+
 def _as_image(source: ImageLike, what: str) -> Tensor:
     image = source if isinstance(source, Tensor) else load_image(source)
     if image.ndim != 4 or image.shape[:2] != (1, 3) or min(image.shape[-2:]) < 16:
@@ -117,22 +125,24 @@ def _as_image(source: ImageLike, what: str) -> Tensor:
     return image.float()
 
 
-def _resize_side(image: Tensor, side: int) -> Tensor:
-    """Resize so that the longer side is ``side`` (up or down), keeping the aspect ratio."""
-    height, width = image.shape[-2:]
-    factor = side / max(height, width)
-    return _upsample(image, (max(16, round(width * factor)), max(16, round(height * factor))))
+def read_inputs(
+    content: ImageLike, styles: ImageLike | Sequence[ImageLike], blend: Sequence[float] | None
+) -> tuple[Tensor, list[Tensor], list[float]]:
+    """The content, the styles whose blend weight is positive, and those weights normalised to sum 1.
 
-
-def _style_list(styles: ImageLike | Sequence[ImageLike], blend: Sequence[float] | None) -> tuple[list[ImageLike], list[float]]:
-    """The styles as a list and their blend weights, normalised to sum 1."""
+    Images as (1, 3, H, W) float tensors (anything :func:`synth.images.load_image` takes, or
+    tensors), each side at least 16 pixels; default blend: equal weights. Shared by
+    :func:`transfer` and :func:`synth.ghiasi.fast_transfer`.
+    """
     style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
     if not style_list:
         raise ValueError("give at least one style image")
     weights = [1.0] * len(style_list) if blend is None else [float(w) for w in blend]
     if len(weights) != len(style_list) or any(w < 0 or not math.isfinite(w) for w in weights) or sum(weights) <= 0:
         raise ValueError(f"expected {len(style_list)} non-negative blend weights with a positive sum (one per style), got {list(blend or [])}")
-    return style_list, [w / sum(weights) for w in weights]
+    used = [(index, style, weight / sum(weights)) for index, (style, weight) in enumerate(zip(style_list, weights)) if weight > 0]
+    images = [_as_image(style, f"style {index + 1}") for index, style, _ in used]
+    return _as_image(content, "content"), images, [weight for _, _, weight in used]
 
 
 def _default_layers(model: torch.nn.Module) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -234,8 +244,6 @@ def transfer(
         (1, 3, h, w) in [0, 1] on the CPU, (w, h) = the content's aspect at ``scales[-1]``.
     """
     seed = runtime.check_seed(seed)
-    style_list, weights = _style_list(styles, blend)
-    style_list, weights = [s for s, w in zip(style_list, weights) if w > 0], [w for w in weights if w > 0]
     if init not in ("content", "noise", "style"):
         raise ValueError(f"init must be 'content', 'noise' or 'style', got {init!r}")
     if preserve_colors not in ("none", "luminance", "histogram"):
@@ -253,8 +261,7 @@ def transfer(
     if style_scale * scales[-1] > 2 * cap:
         raise ValueError(f"style scale {style_scale} would make the style image {round(style_scale * scales[-1])} px, more than {2 * cap} px; choose a smaller style scale")
 
-    original = _as_image(content, "content")
-    style_images = [_as_image(s, f"style {i + 1}") for i, s in enumerate(style_list)]
+    original, style_images, weights = read_inputs(content, styles, blend)
     if preserve_colors == "histogram":
         style_images = [match_colors(s, original) for s in style_images]
     elif preserve_colors == "luminance":
@@ -274,8 +281,8 @@ def transfer(
     def objective_at(index: int, working: tuple[int, int]) -> Objective:
         side = max(working)
         with torch.no_grad():
-            content_features = extractor(_upsample(source, working).clamp(0, 1))
-            grams = [extractor(_resize_side(s, max(16, round(style_scale * side)))) for s in style_images]
+            content_features = extractor(resize(source, working))
+            grams = [extractor(fit_side(s, max(16, round(style_scale * side)))) for s in style_images]
         targets = {layer: sum(w * gram_matrix(g[layer].float()) for w, g in zip(weights, grams)) for layer in style_layers}
         style_loss = TextureLoss(targets, layer_w, norm=norm)  # type: ignore[arg-type]
         content_loss = ContentLoss({layer: content_features[layer].float() for layer in content_layers}, norm=norm)
@@ -301,7 +308,7 @@ def transfer(
         start = torch.rand((1, 3, first[1], first[0]), generator=runtime.generator(seed)).to(dev)
     relay = callback
     if preserve_colors == "luminance" and callback is not None:
-        coloured = {size: _upsample(original, size).clamp(0, 1).cpu() for size in sizes}
+        coloured = {size: resize(original, size).cpu() for size in sizes}
 
         def relay(progress: Progress) -> object:  # show the content's colours while streaming
             size = (progress.image.shape[-1], progress.image.shape[-2])
@@ -312,11 +319,5 @@ def transfer(
         optimizer=optimizer, lr=lr, pooling=pooling, every=every, callback=relay,
     )  # fmt: skip
     if preserve_colors == "luminance":
-        out = recombine(out, _upsample(original.to(out.device), sizes[-1]).clamp(0, 1))
+        out = recombine(out, resize(original.to(out.device), sizes[-1]))
     return out.clamp(0, 1).cpu()
-
-
-def recombine(result: Tensor, content: Tensor) -> Tensor:
-    """The result's luminance (Y) with the content's chroma (I, Q), back in RGB, clamped."""
-    yiq = torch.cat([rgb_to_yiq(result)[:, :1], rgb_to_yiq(content)[:, 1:]], dim=1)
-    return yiq_to_rgb(yiq).clamp(0, 1)

@@ -15,7 +15,7 @@ from synth import create_model
 from synth.colors import rgb_to_yiq
 from synth.ghiasi import _convention, _quantised_range, fast_transfer
 from synth.images import load_image, save_image
-from synth.style import _resize_side
+from synth.style import fit_side
 from synth.views import hstack
 from synth.weights import default_store
 
@@ -96,7 +96,7 @@ def test_real_fast_transfer_follows_the_content_and_is_deterministic(pair, artif
     odd = fast_transfer(content, style, size=130)  # 130x98: not a multiple of 4, padded and cropped back
     assert odd.shape == (1, 3, 98, 130)
 
-    resized = _resize_side(content, 256).clamp(0, 1)
+    resized = fit_side(content, 256).clamp(0, 1)
     unstyled = fast_transfer(content, style, size=256, strength=0.0)  # the content's own style vector
     assert _luminance_correlation(unstyled, resized) > 0.9  # nearly the content (measured 0.92; its colours drift)
     assert _luminance_correlation(out, resized) < _luminance_correlation(unstyled, resized) - 0.1  # measured 0.70
