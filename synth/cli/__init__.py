@@ -20,7 +20,7 @@ from ..images import InvalidImage
 from ..models import UnknownModel
 from ..weights import WeightsUnavailable
 
-__all__ = ["VERBS", "main", "default_of", "parse_size"]
+__all__ = ["VERBS", "main", "entry_point", "default_of", "parse_size"]
 
 #: Modules defining ``add_parser``; the order is the order of ``--help``.
 VERBS: list[str] = [
@@ -80,3 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+
+
+def entry_point() -> None:
+    """The ``synth`` console script (``pip install -e .``): same as ``python -m synth``."""
+    sys.exit(main())
