@@ -33,10 +33,12 @@ if __name__ == "__main__" and "--offline" in sys.argv[1:]:
 
 import argparse  # noqa: E402
 import importlib  # noqa: E402
+import logging  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
-from demos.common import QUEUE_SIZE, allowed_paths, atomic_output_files, cache_panel, lanes  # noqa: E402
+from demos.panels import cache_panel  # noqa: E402
+from demos.serving import QUEUE_SIZE, allowed_paths, app_kwargs, check_handlers, lanes, stop_jobs_on_unload  # noqa: E402
 from synth import runtime  # noqa: E402
 
 #: (tab label, module): the tabs, in lecture order.
@@ -56,8 +58,14 @@ textures to **Gatys'** neural textures and style transfer, **GAN** latent spaces
 """
 
 
-def build_app() -> gr.Blocks:
-    """Assemble the tabs; no model is loaded here and CUDA is not touched."""
+def build_app(*, admin: bool = False) -> gr.Blocks:
+    """Assemble the tabs; no model is loaded here and CUDA is not touched.
+
+    ``admin`` (lecture mode on a trusted machine) adds what affects every visitor, such
+    as "Free memory"; a public Space never has it. Every server-side handler is a
+    public, validated API endpoint (:func:`demos.serving.check_handlers` refuses to
+    build otherwise).
+    """
     # Built outside the app's context: a Blocks created inside another renders itself there.
     demos = [(label, importlib.import_module(module).create_demo()) for label, module in TABS]
     with gr.Blocks(title="Image Synthesis Lab") as app:
@@ -66,7 +74,9 @@ def build_app() -> gr.Blocks:
             for label, demo in demos:
                 with gr.Tab(label):
                     demo.render()
-        cache_panel(app)
+        cache_panel(app, admin=admin)
+        stop_jobs_on_unload(app)
+    check_handlers(app)
     return app
 
 
@@ -91,7 +101,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=None, help="default 7860 (or GRADIO_SERVER_PORT)")
     parser.add_argument("--host", default=None, help="default 127.0.0.1 (or GRADIO_SERVER_NAME); 0.0.0.0 to serve a network")
     parser.add_argument("--share", action="store_true", help="also serve through a public gradio.live link")
-    parser.add_argument("--preload", action="store_true", help="lecture mode: load and warm every downloaded model before serving")
+    parser.add_argument("--preload", action="store_true", help="lecture mode: load and warm every downloaded model before serving (implies --admin)")
+    parser.add_argument("--admin", action="store_true", help="lecture mode on a trusted machine: show controls that affect every visitor (Free memory)")
     parser.add_argument("--offline", action="store_true", help="never use the network (SYNTH_OFFLINE=1, HF_HUB_OFFLINE=1, no analytics)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads per job; 0 = all cores (one presenter); default: chosen for many users")
     args = parser.parse_args(argv)
@@ -104,9 +115,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.offline:
         go_offline()
+    # One line per refused request (which handler, what), tracebacks only for our bugs.
+    log = logging.getLogger("synth")
+    log.setLevel(logging.INFO)
+    log.addHandler(logging.StreamHandler())
+    log.handlers[-1].setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+    log.propagate = False
     print(f"Image Synthesis Lab: {configure_cpu(args.threads)}", flush=True)
-    atomic_output_files()
-    app = build_app()
+    app = build_app(admin=args.admin or args.preload)
     if args.preload:
         from synth.preload import preload, summary
 
@@ -119,6 +135,7 @@ def main(argv: list[str] | None = None) -> None:
         share=args.share,
         allowed_paths=allowed_paths(),
         max_file_size="50mb",
+        app_kwargs=app_kwargs(),
     )
 
 

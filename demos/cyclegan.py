@@ -12,9 +12,12 @@ import time
 
 import gradio as gr
 
-from demos.common import ImageUpload, Slider, availability_markdown, generators_header, lane, launch_alone, missing_weights, require_image, reset_button, ui_errors
+from demos.components import Checkbox, Dropdown, ImageUpload, Slider
+from demos.errors import handler, require_image
+from demos.panels import availability_markdown, generators_header, missing_weights, reset_button
+from demos.serving import image_file, launch_alone, queued
 from synth.examples import example_paths
-from synth.images import load_image, to_pil
+from synth.images import load_image
 from synth.runtime import gpu
 from synth.translate import TRANSLATORS, cycle, error_image, translate, translators
 from synth.weights import WeightsUnavailable
@@ -58,7 +61,7 @@ def _status() -> tuple[str, str, str]:
 
 
 @gpu(duration=60)
-@ui_errors
+@handler
 def run_cyclegan(path, model, side, show_cycle, progress=gr.Progress()):
     """G(x), then (if asked and possible) F(G(x)), the error map and its mean."""
     image = load_image(require_image(path), max_side=int(side))
@@ -69,24 +72,24 @@ def run_cyclegan(path, model, side, show_cycle, progress=gr.Progress()):
     height, width = translated.shape[-2:]
     note = f"`{model}` · {width}×{height} px · {time.perf_counter() - start:.1f} s"
     if not show_cycle:
-        yield to_pil(translated), None, None, note
+        yield image_file(translated, "translated.png"), None, None, note
         return
     if info.reverse is None:
-        yield to_pil(translated), None, None, f"{note}\n\nNo reverse generator F was published with `{model}`, so the cycle cannot be closed."
+        yield image_file(translated, "translated.png"), None, None, f"{note}\n\nNo reverse generator F was published with `{model}`, so the cycle cannot be closed."
         return
-    yield to_pil(translated), None, None, f"{note}\n\nclosing the cycle with `{info.reverse}` …"
+    yield image_file(translated, "translated.png"), None, None, f"{note}\n\nclosing the cycle with `{info.reverse}` …"
     progress(0.5, desc=f"loading {info.reverse}")
     try:
         result = cycle(image, model, info.reverse, translated=translated)
     except WeightsUnavailable as err:
-        yield to_pil(translated), None, None, f"{note}\n\n⚠️ The cycle needs F = `{info.reverse}`: {err}"
+        yield image_file(translated, "translated.png"), None, None, f"{note}\n\n⚠️ The cycle needs F = `{info.reverse}`: {err}"
         return
     text = (
         f"{note}\n\n**Cycle:** x → G(x) with `{model}` → F(G(x)) with `{info.reverse}`. "
         f"Mean |x − F(G(x))| = **{result.mean_error:.4f}** (images in [0, 1]; the error map's brightest colour is "
         f"{ERROR_VMAX} or more)."
     )
-    yield to_pil(result.translated), to_pil(result.reconstructed), to_pil(error_image(result.error, vmax=ERROR_VMAX)), text
+    yield image_file(result.translated, "translated.png"), image_file(result.reconstructed, "reconstructed.png"), image_file(error_image(result.error, vmax=ERROR_VMAX), "error.png"), text
 
 
 def create_demo() -> gr.Blocks:
@@ -94,21 +97,21 @@ def create_demo() -> gr.Blocks:
         status, availability = generators_header(INTRO)
         with gr.Row():
             with gr.Column():
-                model = gr.Dropdown(CHOICES, value=OFFLINE_MODEL, label="Generator G")
+                model = Dropdown(CHOICES, value=OFFLINE_MODEL, label="Generator G")
                 upload = ImageUpload(label="x: input image")
                 gr.Examples(example_paths("chelsea", "astronaut", "coffee", "rocket"), inputs=upload, label="Examples")
                 side = Slider(128, MAX_SIDE, value=DEFAULT_SIDE, step=64, label="Max side (pixels)")
-                show_cycle = gr.Checkbox(True, label="Show the cycle x → G(x) → F(G(x)) where F exists")
+                show_cycle = Checkbox(True, label="Show the cycle x → G(x) → F(G(x)) where F exists")
                 run = gr.Button("Translate", variant="primary")
             with gr.Column():
-                translated = gr.Image(label="G(x)", format="png", type="pil", interactive=False)
+                translated = gr.Image(label="G(x)", format="png", type="filepath", interactive=False)
                 note = gr.Markdown()
         with gr.Row():
-            reconstructed = gr.Image(label="F(G(x)): back again", format="png", type="pil", interactive=False)
-            error = gr.Image(label="|x − F(G(x))| (inferno colour map)", format="png", type="pil", interactive=False)
-        demo.load(_status, outputs=[status, availability, model], api_name=False, queue=False)
+            reconstructed = gr.Image(label="F(G(x)): back again", format="png", type="filepath", interactive=False)
+            error = gr.Image(label="|x − F(G(x))| (inferno colour map)", format="png", type="filepath", interactive=False)
+        demo.load(_status, outputs=[status, availability, model], api_name="cyclegan_status", queue=False)
         run.click(
-            run_cyclegan, [upload, model, side, show_cycle], [translated, reconstructed, error, note], api_name="cyclegan_translate", **lane("translate")
+            run_cyclegan, [upload, model, side, show_cycle], [translated, reconstructed, error, note], **queued("cyclegan_translate", tab="cyclegan", lane_name="translate")
         )
         reset_button(demo, "cyclegan")
     return demo

@@ -4,15 +4,20 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import gradio as gr
 
-from demos.common import Number, Slider, availability_markdown, lane, launch_alone, output_file, output_files, reset_button, ui_errors
+from demos.components import Checkbox, Dropdown, Number, Radio, Sketchpad, Slider, Textbox
+from demos.errors import handler
+from demos.panels import availability_markdown, reset_button
+from demos.serving import image_file, job, lane, launch_alone, output_file, output_files, queued
 from synth import limits
 from synth.gan import generate, latent, toy
 from synth.gan.imagenet import class_names
 from synth.gan.toy_view import render as render_toy
-from synth.images import load_image, save_image
+from synth.images import save_image
+from synth.options import shorten
 from synth.runtime import gpu
 
 RANDOM_CLASS = "(random class per cell)"
@@ -22,7 +27,6 @@ MODEL_CHOICES = [
     ("BigGAN-deep 256×256 · ImageNet classes", "biggan/deep-256"),
     ("BigGAN-deep 512×512 · ImageNet classes (slow on CPU)", "biggan/deep-512"),
 ]
-MAX_PLAY_SECONDS = 180  # one Play streams at most this long (a public Space shares its CPU)
 MAX_TOY_STEPS = 20_000
 FRAME_SECONDS = 1 / 12
 
@@ -48,25 +52,41 @@ Press **Play**; switch the generator loss to *minimax* and restart to see traini
 """
 
 
+@dataclass(frozen=True)
+class Grid:
+    """The samples a session sees, kept on the server (``gr.State``): re-rolls and picks use these seeds,
+    never a gallery sent back by the client."""
+
+    samples: generate.Samples
+    class_name: str | None
+
+    def gallery(self) -> list[tuple[str, str]]:
+        upscale = _upscale_for(self.samples.images.shape[-1])
+        files = [image_file(picture, "sample.png") for picture in self.samples.pil_images(upscale)]
+        return list(zip(files, self.samples.captions()))
+
+
 def _class_arg(model: str, choice: str | None) -> str | None:
     if not generate.is_conditional(model) or not choice or choice == RANDOM_CLASS:
         return None
     return choice
 
 
-@ui_errors
+@handler
 def on_model(model: str):
     conditional = generate.is_conditional(model)
     return gr.update(visible=conditional), generate.default_truncation(model), availability_markdown(generate.GAN_MODELS)
 
 
 @gpu(duration=30)
-@ui_errors
+@handler
 def do_sample(model: str, class_choice: str, seed: float, truncation: float, count: float):
-    samples = generate.sample(model, seed=seed, n=count, truncation=truncation, class_name=_class_arg(model, class_choice))
-    upscale = _upscale_for(samples.images.shape[-1])
-    gallery = list(zip(samples.pil_images(upscale), samples.captions()))
-    return gallery, _grid_file(samples.images, upscale), list(samples.seeds), f"{len(samples.seeds)} samples, seeds {samples.seeds[0]}…{samples.seeds[-1]}. Click a cell to pick it for re-rolling and interpolation."
+    """A seeded grid; returns (gallery, grid file, the grid kept for this session, no cell selected, note)."""
+    class_name = _class_arg(model, class_choice)
+    grid = Grid(generate.sample(model, seed=seed, n=count, truncation=truncation, class_name=class_name), class_name)
+    seeds = grid.samples.seeds
+    note = f"{len(seeds)} samples, seeds {seeds[0]}…{seeds[-1]}. Click a cell to pick it for re-rolling and interpolation."
+    return grid.gallery(), _grid_file(grid.samples.images, _upscale_for(grid.samples.images.shape[-1])), grid, None, note
 
 
 def _upscale_for(side: int) -> int:
@@ -78,12 +98,20 @@ def _grid_file(images, upscale: int = 1) -> str:
     return output_file(lambda path: save_image(latent.grid_image(images, upscale=upscale), path), "gan_grid.png")
 
 
-@ui_errors
-def on_select(seeds: list[int], slot: str, evt: gr.SelectData):
-    index = int(evt.index)
-    if not seeds or index >= len(seeds):
-        raise gr.Error("Sample a grid first.")
-    seed = seeds[index]
+def _cell(grid: Grid | None, index: object) -> int:
+    """A cell index of this session's grid, or a readable error (the index comes from the client)."""
+    if grid is None:
+        raise gr.Error("Sample a grid first, then click a cell.", print_exception=False)
+    count = len(grid.samples.seeds)
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < count:
+        raise gr.Error(f"No such cell: the grid has cells 0 to {count - 1}.", print_exception=False)
+    return index
+
+
+@handler
+def on_select(grid: Grid | None, slot: str, evt: gr.SelectData):
+    index = _cell(grid, evt.index)
+    seed = grid.samples.seeds[index]  # type: ignore[union-attr]
     a_update = seed if slot == "A" else gr.update()
     b_update = seed if slot == "B" else gr.update()
     note = f"Cell {index + 1} (seed {seed}) is now endpoint {slot}; the next click sets {'B' if slot == 'A' else 'A'}."
@@ -91,22 +119,26 @@ def on_select(seeds: list[int], slot: str, evt: gr.SelectData):
 
 
 @gpu(duration=30)
-@ui_errors
-def do_reroll(model: str, class_choice: str, truncation: float, seeds: list[int], selected: int | None, gallery):
-    if not seeds or not gallery:
-        raise gr.Error("Sample a grid first, then click the cell to re-roll.")
-    if selected is None:
-        raise gr.Error("Click a cell of the grid first: that cell gets a new seed.")
-    seeds = latent.reroll(seeds, int(selected))
-    cell = generate.sample(model, seeds=[seeds[selected]], truncation=truncation, class_name=_class_arg(model, class_choice))
-    items = [(item[0], item[1]) for item in gallery]
-    items[selected] = (cell.pil_images(_upscale_for(cell.images.shape[-1]))[0], cell.captions()[0])
-    grid = _grid_file([load_image(image) for image, _ in items])  # only this cell was rendered again
-    return items, grid, seeds, f"Cell {selected + 1} re-rolled: seed {seeds[selected]}."
+@handler
+def do_reroll(grid: Grid | None, selected: int | None):
+    """Give the selected cell of this session's grid a new seed; only that cell is rendered again."""
+    if selected is None and grid is not None:
+        raise gr.Error("Click a cell of the grid first: that cell gets a new seed.", print_exception=False)
+    index = _cell(grid, selected)
+    old = grid.samples  # type: ignore[union-attr]
+    seeds = latent.reroll(old.seeds, index)
+    cell = generate.sample(old.model, seeds=[seeds[index]], truncation=old.truncation, class_name=grid.class_name)  # type: ignore[union-attr]
+    images = old.images.clone()
+    images[index] = cell.images[0]
+    classes = None if old.classes is None else tuple(cell.classes[0] if i == index else c for i, c in enumerate(old.classes))  # type: ignore[index]
+    samples = generate.Samples(old.model, images, tuple(seeds), classes, old.truncation)
+    grid = Grid(samples, grid.class_name)  # type: ignore[union-attr]
+    note = f"Cell {index + 1} re-rolled: seed {seeds[index]}."
+    return grid.gallery(), _grid_file(images, _upscale_for(images.shape[-1])), grid, note
 
 
 @gpu(duration=120)
-@ui_errors
+@handler
 def do_interpolate(model: str, class_choice: str, truncation: float, seed_a: float, seed_b: float, method: str, steps: float, loop: bool, progress=gr.Progress()):
     progress(0, desc="rendering frames")
     frames = generate.interpolate(
@@ -120,17 +152,21 @@ def do_interpolate(model: str, class_choice: str, truncation: float, seed_a: flo
 
 
 @gpu(duration=30)
-@ui_errors
+@handler
 def do_walk(model: str, class_choice: str, truncation: float, corners: str, size: float):
     try:
         seeds = [int(part) for part in str(corners).replace(" ", "").split(",") if part]
     except ValueError:
-        raise gr.Error(f"Corner seeds must be four whole numbers like 0,1,2,3; got {corners!r}") from None
+        raise gr.Error(f"Corner seeds must be four whole numbers like 0,1,2,3; got {shorten(corners)}", print_exception=False) from None
     walk = generate.latent_walk(model, seeds=seeds, size=size, truncation=truncation, class_name=_class_arg(model, class_choice))
     return _grid_file(walk.images, _upscale_for(walk.images.shape[-1]))
 
 
 # ------------------------------------------------------------------ 2-D GAN
+def _frame(gan: toy.ToyGAN) -> str:
+    return image_file(render_toy(gan), "gan2d.png")
+
+
 def _drawn_points(drawing):
     if drawing is None:
         raise gr.Error("Draw some points or strokes on the canvas first.")
@@ -152,45 +188,47 @@ def _new_toy(target, drawing, noise, loss, lr_g, lr_d, seed) -> toy.ToyGAN:
     return toy.ToyGAN(target, points=points, noise=noise, loss=loss, lr_g=lr_g, lr_d=lr_d, seed=int(seed or 0))
 
 
-@ui_errors
+@handler
 def toy_reset(target, drawing, noise, loss, lr_g, lr_d, seed):
     gan = _new_toy(target, drawing, noise, loss, lr_g, lr_d, seed)
-    return render_toy(gan), toy.summary(gan), gan
+    return _frame(gan), toy.summary(gan), gan
 
 
-@ui_errors
+@handler
 def toy_step(gan, target, drawing, noise, loss, lr_g, lr_d, seed):
     gan = gan or _new_toy(target, drawing, noise, loss, lr_g, lr_d, seed)
     gan.set_options(loss=loss, lr_g=lr_g, lr_d=lr_d)
     gan.step(1)
-    return render_toy(gan), toy.summary(gan), gan
+    return _frame(gan), toy.summary(gan), gan
 
 
-@ui_errors
+@handler
 def toy_options(gan, loss, lr_g, lr_d):
     if gan is not None:
         gan.set_options(loss=loss, lr_g=lr_g, lr_d=lr_d)  # a running Play picks this up at its next frame
     return gan
 
 
-@ui_errors
-def toy_play(gan, target, drawing, noise, loss, lr_g, lr_d, seed, per_frame, frames_limit=None):
-    """Train and stream a frame every ``per_frame`` steps until Pause, the step cap or the time cap."""
+@handler
+def toy_play(gan, target, drawing, noise, loss, lr_g, lr_d, seed, per_frame, request: gr.Request, frames_limit=None):
+    """Train and stream a frame every ``per_frame`` steps until Pause, the step cap, the time budget
+    (:attr:`synth.limits.Limits.seconds`) or a newer Play of this session."""
     gan = gan or _new_toy(target, drawing, noise, loss, lr_g, lr_d, seed)
     per_frame = int(per_frame)
     if not 1 <= per_frame <= 200:
-        raise gr.Error(f"Steps per frame must be between 1 and 200, got {per_frame}.")
+        raise gr.Error(f"Steps per frame must be between 1 and 200, got {per_frame}.", print_exception=False)
     start = time.monotonic()
     frames = 0
-    while gan.step_count < MAX_TOY_STEPS and time.monotonic() - start < MAX_PLAY_SECONDS:
-        tick = time.monotonic()
-        gan.step(per_frame)
-        frames += 1
-        yield render_toy(gan), toy.summary(gan), gan
-        if frames_limit and frames >= frames_limit:
-            return
-        time.sleep(max(0.0, FRAME_SECONDS - (time.monotonic() - tick)))
-    yield render_toy(gan), toy.summary(gan) + " · paused (step or time cap; press Reset or Play)", gan
+    with job("gan2d", request) as stop:
+        while gan.step_count < MAX_TOY_STEPS and time.monotonic() - start < limits.current().seconds and not stop.is_set():
+            tick = time.monotonic()
+            gan.step(per_frame)
+            frames += 1
+            yield _frame(gan), toy.summary(gan), gan
+            if frames_limit and frames >= frames_limit:
+                return
+            time.sleep(max(0.0, FRAME_SECONDS - (time.monotonic() - tick)))
+    yield _frame(gan), toy.summary(gan) + " · paused (step or time cap; press Play to go on)", gan
 
 
 def create_demo() -> gr.Blocks:
@@ -206,14 +244,14 @@ def create_demo() -> gr.Blocks:
 
 
 def _sampling_ui(demo: gr.Blocks) -> None:
-    seeds = gr.State([])
+    grid = gr.State(None)
     selected = gr.State(None)
     slot = gr.State("A")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
-            model = gr.Dropdown(MODEL_CHOICES, value="dcgan/faces-64", label="Generator")
+            model = Dropdown(MODEL_CHOICES, value="dcgan/faces-64", label="Generator")
             availability = gr.Markdown(availability_markdown(generate.GAN_MODELS))
-            class_choice = gr.Dropdown(
+            class_choice = Dropdown(
                 [RANDOM_CLASS, *class_names()], value=RANDOM_CLASS, filterable=True, visible=False,
                 label="ImageNet class (type to search)",
             )  # fmt: skip
@@ -229,11 +267,11 @@ def _sampling_ui(demo: gr.Blocks) -> None:
                 grid_file = gr.File(label="Grid (PNG)")
     gr.Markdown("### Walk between two samples")
     with gr.Row():
-        seed_a = Number(1, precision=0, label="Seed A")
-        seed_b = Number(2, precision=0, label="Seed B")
-        method = gr.Radio(["slerp", "lerp"], value="slerp", label="Interpolation")
+        seed_a = Number(1, precision=0, minimum=0, maximum=2**31 - 1, label="Seed A")
+        seed_b = Number(2, precision=0, minimum=0, maximum=2**31 - 1, label="Seed B")
+        method = Radio(["slerp", "lerp"], value="slerp", label="Interpolation")
         steps = Slider(2, 120, value=30, step=1, label="Frames A → B")
-        loop = gr.Checkbox(False, label="Loop A → B → A")
+        loop = Checkbox(False, label="Loop A → B → A")
     with gr.Row():
         walk_btn = gr.Button("Interpolate", variant="primary")
         stop_btn = gr.Button("Stop", variant="stop")
@@ -243,7 +281,7 @@ def _sampling_ui(demo: gr.Blocks) -> None:
         downloads = gr.File(label="Download GIF and MP4", file_count="multiple")
     with gr.Accordion("Latent walk grid: bilinear mix of four corner samples", open=False):
         with gr.Row():
-            corners = gr.Textbox("0,1,2,3", label="Corner seeds (top-left, top-right, bottom-left, bottom-right)")
+            corners = Textbox("0,1,2,3", max_length=80, label="Corner seeds (top-left, top-right, bottom-left, bottom-right)")
             walk_size = Slider(2, 8, value=5, step=1, label="Grid side")
             walk_grid_btn = gr.Button("Make the grid")
         walk_grid = gr.Image(label="Latent walk grid", type="filepath", format="png")
@@ -251,12 +289,12 @@ def _sampling_ui(demo: gr.Blocks) -> None:
     settings = [model, class_choice, truncation]
     model.change(on_model, model, [class_choice, truncation, availability], api_name="gan_model", queue=False)
     demo.load(lambda: availability_markdown(generate.GAN_MODELS), None, availability, api_name="gan_availability", queue=False)
-    sample_btn.click(do_sample, [model, class_choice, seed, truncation, count], [gallery, grid_file, seeds, status], api_name="gan_sample", **lane("quick"))
-    gallery.select(on_select, [seeds, slot], [selected, seed_a, seed_b, slot, status], api_name="gan_select", queue=False)
-    reroll_btn.click(do_reroll, [*settings, seeds, selected, gallery], [gallery, grid_file, seeds, status], api_name="gan_reroll", **lane("quick"))
-    run = walk_btn.click(do_interpolate, [*settings, seed_a, seed_b, method, steps, loop], [animation, strip, downloads], api_name="gan_interpolate", **lane("translate"))
+    sample_btn.click(do_sample, [model, class_choice, seed, truncation, count], [gallery, grid_file, grid, selected, status], **queued("gan_sample", tab="gan", lane_name="quick"))
+    gallery.select(on_select, [grid, slot], [selected, seed_a, seed_b, slot, status], api_name="gan_select", queue=False)
+    reroll_btn.click(do_reroll, [grid, selected], [gallery, grid_file, grid, status], **queued("gan_reroll", tab="gan", lane_name="quick"))
+    run = walk_btn.click(do_interpolate, [*settings, seed_a, seed_b, method, steps, loop], [animation, strip, downloads], **queued("gan_interpolate", tab="gan_walk", lane_name="translate"))
     stop_btn.click(None, cancels=[run], api_name="gan_stop")
-    walk_grid_btn.click(do_walk, [*settings, corners, walk_size], walk_grid, api_name="gan_walk", **lane("quick"))
+    walk_grid_btn.click(do_walk, [*settings, corners, walk_size], walk_grid, **queued("gan_walk", tab="gan", lane_name="quick"))
 
 
 def _toy_ui() -> None:
@@ -264,15 +302,15 @@ def _toy_ui() -> None:
     state = gr.State(None)
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
-            target = gr.Radio(list(toy.TARGETS), value="ring", label="Real data")
-            noise = gr.Radio(["gaussian", "uniform"], value="gaussian", label="p(z)")
-            loss = gr.Radio(["non-saturating", "minimax"], value="non-saturating", label="Generator loss")
+            target = Radio(list(toy.TARGETS), value="ring", label="Real data")
+            noise = Radio(["gaussian", "uniform"], value="gaussian", label="p(z)")
+            loss = Radio(["non-saturating", "minimax"], value="non-saturating", label="Generator loss")
             lr_g = Slider(1e-4, 1e-2, value=2e-3, step=1e-4, label="Learning rate of G")
             lr_d = Slider(1e-4, 1e-2, value=2e-3, step=1e-4, label="Learning rate of D")
             per_frame = Slider(1, 200, value=20, step=1, label="Training steps per frame")
-            seed = Number(0, precision=0, minimum=0, label="Seed")
+            seed = Number(0, precision=0, minimum=0, maximum=2**63 - 1, label="Seed")
             with gr.Accordion("Draw your own data (target 'drawn')", open=False):
-                drawing = gr.Sketchpad(label="Draw points or strokes", canvas_size=(360, 360), type="numpy", image_mode="RGBA")
+                drawing = Sketchpad(label="Draw points or strokes", canvas_size=(360, 360), type="numpy", image_mode="RGBA")
         with gr.Column(scale=3):
             view = gr.Image(label="Training", show_label=False, format="png", interactive=False)
             summary = gr.Markdown()
@@ -282,7 +320,7 @@ def _toy_ui() -> None:
                 step = gr.Button("Step")
                 reset = gr.Button("Reset")
     setup = [target, drawing, noise, loss, lr_g, lr_d, seed]
-    running = play.click(toy_play, [state, *setup, per_frame], [view, summary, state], api_name="gan2d_play", **lane("interactive"))
+    running = play.click(toy_play, [state, *setup, per_frame], [view, summary, state], **queued("gan2d_play", tab="gan2d", lane_name="interactive"))
     pause.click(None, cancels=[running], api_name="gan2d_pause")
     step.click(toy_step, [state, *setup], [view, summary, state], api_name="gan2d_step", **lane("interactive"))
     reset.click(toy_reset, setup, [view, summary, state], api_name="gan2d_reset", **lane("interactive"))

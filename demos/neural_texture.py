@@ -4,11 +4,16 @@ and what the network sees. UI only; the work is done by :mod:`synth.gatys` and
 
 from __future__ import annotations
 
+import time
 
 import gradio as gr
 from PIL import Image
 
-from demos.common import ImageUpload, Number, Slider, availability_markdown, lane, output_file, require_image, reset_button, ui_errors
+from demos.components import Checkbox, CheckboxGroup, Dropdown, ImageUpload, Number, Radio, Slider
+from demos.errors import handler, require_image
+from demos.panels import availability_markdown, reset_button
+from demos.serving import image_file, job, output_file, queued, stream_job
+from synth import limits
 from synth.cache import get_model
 from synth.examples import example_paths
 from synth.feature_vis import feature_maps, filter_grid, gram_heatmap, loss_figure
@@ -51,11 +56,11 @@ def _check(size: float, steps: float) -> tuple[int, int]:
     return size, steps
 
 
-def _shown(image) -> Image.Image:
-    """Enlarged by an integer factor (nearest neighbour) to about 384 px for the projector."""
+def _shown(image) -> str:
+    """Enlarged by an integer factor (nearest neighbour) to about 384 px for the projector, as a PNG file."""
     picture = to_pil(image)
     factor = max(1, 384 // max(picture.size))
-    return picture.resize((picture.width * factor, picture.height * factor), Image.NEAREST) if factor > 1 else picture
+    return image_file(picture.resize((picture.width * factor, picture.height * factor), Image.NEAREST) if factor > 1 else picture, "texture.png")
 
 
 def _saved(image) -> str:
@@ -67,9 +72,13 @@ def _status(progress) -> str:
     return f"step {progress.step}/{progress.total} · scale {progress.scale + 1}/{progress.scales} · loss {progress.loss:.3g}"
 
 
+def _early(item: Done) -> str:
+    return f" · stopped at the time budget of {limits.current().seconds:.0f} s with the result so far" if item.early else ""
+
+
 @gpu(duration=120)
-@ui_errors
-def run(path, backbone, layers, steps, size, seed, tileable, histogram, scales, optimizer, pooling):
+@handler
+def run(path, backbone, layers, steps, size, seed, tileable, histogram, scales, optimizer, pooling, request: gr.Request):
     """Synthesise, streaming the image, the per-layer losses and the step every 10 steps."""
     size, steps = _check(size, steps)
     example = load_image(require_image(path, "a texture"), max_side=size)
@@ -78,42 +87,45 @@ def run(path, backbone, layers, steps, size, seed, tileable, histogram, scales, 
         size=(size, size), backbone=backbone, layers=_layers_for(backbone, layers), steps=steps, scales=int(scales),
         optimizer=optimizer, pooling=pooling, tileable=bool(tileable), histogram=bool(histogram), seed=int(seed or 0), every=10,
     )  # fmt: skip
-    for item in stream(synthesize, example, **options):
+    for item in stream_job(synthesize, example, tab="neural_texture", request=request, **options):
         if isinstance(item, Done):
             final = f"final loss {sum(history[-1][1].values()):.3g}" if history else ""
-            yield _shown(item.result), loss_figure(history), f"done: {steps} steps · {final}", _saved(item.result)
+            yield _shown(item.result), loss_figure(history), f"done: {steps} steps · {final}{_early(item)}", _saved(item.result)
         else:
             history.append((item.step, dict(item.losses)))
             yield _shown(item.image), loss_figure(history), _status(item), gr.skip()
 
 
 @gpu(duration=240)
-@ui_errors
-def series(path, backbone, steps, size, seed, pooling):
+@handler
+def series(path, backbone, steps, size, seed, pooling, request: gr.Request):
     """The High -> Low series (Gatys et al. 2015, Fig. 2): the gallery fills as each layer set finishes."""
     if backbone == "random-multiscale":
         raise gr.Error("High → Low needs a VGG backbone (it has pooling layers); the random network has a single layer.")
     size, steps = _check(size, steps)
     example = load_image(require_image(path, "a texture"), max_side=size)
-    done: list = [(to_pil(example), "example")]
+    done: list = [(image_file(example, "example.png"), "example")]
     # One scale, as in the paper (see synth.gatys.high_to_low); half the steps per layer set.
     options = dict(size=(size, size), backbone=backbone, steps=max(10, steps // 2), scales=1, pooling=pooling, seed=int(seed or 0))
-    for layers in HIGH_TO_LOW:
-        label = " + ".join(layers)
-        for item in stream(synthesize, example, layers=layers, **options):
-            if isinstance(item, Done):
-                done.append((to_pil(item.result), label))
-                yield list(done), _shown(item.result), f"{len(done) - 1}/{len(HIGH_TO_LOW)} layer sets done"
-            else:
-                yield gr.skip(), _shown(item.image), f"{label}: {_status(item)}"
+    with job("neural_texture", request) as stop:
+        deadline = time.monotonic() + limits.current().seconds
+        for layers in HIGH_TO_LOW:
+            label = " + ".join(layers)
+            budget = max(0.0, deadline - time.monotonic())
+            for item in stream(synthesize, example, layers=layers, stop=stop, budget=budget, **options):
+                if isinstance(item, Done):
+                    done.append((image_file(item.result, "layers.png"), label))
+                    yield list(done), _shown(item.result), f"{len(done) - 1}/{len(HIGH_TO_LOW)} layer sets done{_early(item)}"
+                else:
+                    yield gr.skip(), _shown(item.image), f"{label}: {_status(item)}"
 
 
 @gpu(duration=30)
-@ui_errors
+@handler
 def show(path, backbone, layer, pooling):
     """Filters of the first layer, top feature maps of ``layer`` and its Gram matrix."""
     model = get_model(backbone)
-    filters = to_pil(filter_grid(model))
+    filters = image_file(filter_grid(model), "filters.png")
     if not path:
         return filters, None, None, "Upload or pick an image to see its feature maps and Gram matrix."
     if backbone == "random-multiscale":
@@ -121,7 +133,7 @@ def show(path, backbone, layer, pooling):
     image = load_image(path, max_side=256)
     grid, top = feature_maps(model, image, layer, count=16, pooling=pooling)
     channels = ", ".join(f"{c}" for c, _ in top[:8])
-    return filters, to_pil(grid), gram_heatmap(model, image, layer, pooling=pooling), f"{layer}: strongest channels {channels}, ..."
+    return filters, image_file(grid, "feature_maps.png"), gram_heatmap(model, image, layer, pooling=pooling), f"{layer}: strongest channels {channels}, ..."
 
 
 def create_demo() -> gr.Blocks:
@@ -131,20 +143,20 @@ def create_demo() -> gr.Blocks:
             with gr.Column(scale=1):
                 example = ImageUpload(label="Example texture", height=260)
                 gr.Examples(example_paths("brick", "fur", "wood", "stars", "gravel", "cells"), inputs=example, label="Examples (scikit-image)")
-                backbone = gr.Dropdown(BACKBONES, value="vgg16-caffe", label="Backbone")
+                backbone = Dropdown(BACKBONES, value="vgg16-caffe", label="Backbone")
                 available = gr.Markdown(_availability())
-                layers = gr.CheckboxGroup(LAYERS, value=list(HIGH_TO_LOW[-1]), label="Layers whose Gram matrices are matched", info="VGG only; the random network has one layer")
+                layers = CheckboxGroup(LAYERS, value=list(HIGH_TO_LOW[-1]), label="Layers whose Gram matrices are matched", info="VGG only; the random network has one layer")
                 with gr.Row():
                     steps = Slider(10, MAX_STEPS, value=100, step=10, label="Steps")
                     size = Slider(64, MAX_SIZE, value=128, step=32, label="Output size (pixels)")
                 with gr.Row():
-                    seed = Number(0, precision=0, label="Seed")
-                    tileable = gr.Checkbox(False, label="Tileable (periodic)")
-                    histogram = gr.Checkbox(False, label="Match colour histograms")
+                    seed = Number(0, precision=0, minimum=0, maximum=2**63 - 1, label="Seed")
+                    tileable = Checkbox(False, label="Tileable (periodic)")
+                    histogram = Checkbox(False, label="Match colour histograms")
                 with gr.Accordion("Optimisation", open=False):
                     scales = Slider(1, 4, value=3, step=1, label="Coarse-to-fine scales (1 = Gatys et al.)")
-                    optimizer = gr.Radio(["lbfgs", "adam"], value="lbfgs", label="Optimiser")
-                    pooling = gr.Radio(["avg", "max"], value="avg", label="Pooling (Gatys et al. use average)")
+                    optimizer = Radio(["lbfgs", "adam"], value="lbfgs", label="Optimiser")
+                    pooling = Radio(["avg", "max"], value="avg", label="Pooling (Gatys et al. use average)")
                 with gr.Row():
                     go = gr.Button("Run", variant="primary")
                     h2l = gr.Button("High → Low")
@@ -157,7 +169,7 @@ def create_demo() -> gr.Blocks:
                 gallery = gr.Gallery(label="High → Low: conv1_1, + pool1, + pool2, + pool3, + pool4 (one scale, half the steps each)", columns=3, format="png", height=420)
         with gr.Accordion("What the network sees", open=False):
             with gr.Row():
-                view_layer = gr.Dropdown(VIEW_LAYERS, value="relu2_1", label="Layer")
+                view_layer = Dropdown(VIEW_LAYERS, value="relu2_1", label="Layer")
                 look = gr.Button("Show filters, feature maps and Gram matrix")
             view_note = gr.Markdown()
             with gr.Row():
@@ -167,20 +179,20 @@ def create_demo() -> gr.Blocks:
 
         run_event = go.click(
             run, [example, backbone, layers, steps, size, seed, tileable, histogram, scales, optimizer, pooling],
-            [output, plot, status, download], api_name="neural_texture_run", **lane("optimise"),
+            [output, plot, status, download], **queued("neural_texture_run", tab="neural_texture", lane_name="optimise"),
         )  # fmt: skip
         series_event = h2l.click(
             series, [example, backbone, steps, size, seed, pooling], [gallery, output, status],
-            api_name="neural_texture_high_to_low", **lane("optimise"),
+            **queued("neural_texture_high_to_low", tab="neural_texture", lane_name="optimise"),
         )  # fmt: skip
         stop.click(None, cancels=[run_event, series_event], api_name=False)
-        look.click(show, [example, backbone, view_layer, pooling], [filters, maps, gram, view_note], api_name="neural_texture_show", **lane("quick"))
-        demo.load(_availability, None, available, api_name=False, queue=False)
+        look.click(show, [example, backbone, view_layer, pooling], [filters, maps, gram, view_note], **queued("neural_texture_show", tab="neural_texture_views", lane_name="quick"))
+        demo.load(_availability, None, available, api_name="neural_texture_availability", queue=False)
         reset_button(demo, "neural_texture")
     return demo
 
 
 if __name__ == "__main__":
-    from demos.common import launch_alone
+    from demos.serving import launch_alone
 
     launch_alone(create_demo())

@@ -14,9 +14,12 @@ import time
 import gradio as gr
 import numpy as np
 
-from demos.common import ImageUpload, Number, Slider, availability_markdown, generators_header, lane, launch_alone, missing_weights, require_image, reset_button, ui_errors
+from demos.components import Dropdown, ImageEditor, ImageUpload, Number, Radio, Slider
+from demos.errors import handler, require_image
+from demos.panels import availability_markdown, generators_header, missing_weights, reset_button
+from demos.serving import image_file, launch_alone, queued
 from synth.examples import example_paths
-from synth.images import load_image, to_pil
+from synth.images import load_image
 from synth.runtime import gpu
 from synth.translate import translate, translators
 from synth.translate.maps import MAP_PALETTE, sample_map
@@ -81,11 +84,11 @@ def _run(image, model: str, mode: str, seed: float, side: float, progress: gr.Pr
     seconds = time.perf_counter() - start
     height, width = output.shape[-2:]
     note = f"`{model}` · {width}×{height} px · {'seed ' + str(int(seed)) if mode == 'paper' else 'eval mode'} · {seconds:.1f} s"
-    return to_pil(output), note
+    return image_file(output, "translated.png"), note
 
 
 @gpu(duration=60)
-@ui_errors
+@handler
 def translate_upload(path, model, mode, seed, side, progress=gr.Progress()):
     """Translate an uploaded image; returns (output, note, the input for "compare")."""
     image = load_image(require_image(path), max_side=int(side))
@@ -94,29 +97,29 @@ def translate_upload(path, model, mode, seed, side, progress=gr.Progress()):
 
 
 @gpu(duration=60)
-@ui_errors
+@handler
 def translate_drawing(editor, model, mode, seed, side, progress=gr.Progress()):
     """Translate the painted map; returns (output, note, the drawing for "compare")."""
     composite = None if editor is None else editor.get("composite")
     if composite is None:
-        raise gr.Error("Paint a map on the canvas first (or press Reset to get the sample map).")
+        raise gr.Error("Paint a map on the canvas first (or press Reset to get the sample map).", print_exception=False)
     image = load_image(np.asarray(composite)[..., :3].copy(), max_side=int(side))
     output, note = _run(image, model, mode, seed, side, progress)
     return output, note, np.asarray(composite)[..., :3].copy()
 
 
 @gpu(duration=60)
-@ui_errors
+@handler
 def compare_cyclegan(last_input, mode, seed, side, progress=gr.Progress()):
     """pix2pix map2sat (paired) next to CycleGAN map2sat (unpaired) on the last input."""
     if last_input is None:
-        raise gr.Error("Translate an upload or a drawing first; the comparison uses the same input.")
+        raise gr.Error("Translate an upload or a drawing first; the comparison uses the same input.", print_exception=False)
     source = last_input if isinstance(last_input, str) else np.asarray(last_input)
     image = load_image(source, max_side=int(side))
-    gallery = [(to_pil(image), "input")]
+    gallery = [(image_file(image, "input.png"), "input")]
     for name, label in zip(COMPARE, ("pix2pix (paired training)", "CycleGAN (unpaired training)")):
         progress(len(gallery) / 3, desc=name)
-        gallery.append((to_pil(translate(image, name, mode=mode, seed=int(seed))), f"{label}: {name}"))
+        gallery.append((image_file(translate(image, name, mode=mode, seed=int(seed)), "translated.png"), f"{label}: {name}"))
     return gallery
 
 
@@ -126,14 +129,14 @@ def create_demo() -> gr.Blocks:
         last_input = gr.State(None)
         with gr.Row():
             with gr.Column():
-                model = gr.Dropdown(CHOICES, value=MODELS[0].name, label="Model")
+                model = Dropdown(CHOICES, value=MODELS[0].name, label="Model")
                 with gr.Tabs():
                     with gr.Tab("Upload"):
                         upload = ImageUpload(label="Input image")
                         gr.Examples(example_paths("map", "rocket", "coffee"), inputs=upload, label="Examples")
                         run_upload = gr.Button("Translate", variant="primary")
                     with gr.Tab("Draw a map"):
-                        canvas = gr.ImageEditor(
+                        canvas = ImageEditor(
                             value={"background": sample_map(256), "layers": [], "composite": None},
                             type="numpy",
                             image_mode="RGB",
@@ -154,25 +157,25 @@ def create_demo() -> gr.Blocks:
                         )
                         gr.Markdown(_palette_markdown())
                         run_draw = gr.Button("Translate drawing", variant="primary")
-                mode = gr.Radio(MODES, value="paper", label="Test-time mode", info=MODE_INFO)
+                mode = Radio(MODES, value="paper", label="Test-time mode", info=MODE_INFO)
                 with gr.Row():
-                    seed = Number(0, precision=0, minimum=0, label="Seed (paper mode)")
+                    seed = Number(0, precision=0, minimum=0, maximum=2**63 - 1, label="Seed (paper mode)")
                     side = Slider(256, MAX_SIDE, value=DEFAULT_SIDE, step=256, label="Max side (pixels)")
             with gr.Column():
-                output = gr.Image(label="Output", format="png", type="pil", interactive=False)
+                output = gr.Image(label="Output", format="png", type="filepath", interactive=False)
                 note = gr.Markdown()
                 compare = gr.Button("Compare with CycleGAN (map → satellite, paired vs unpaired)")
                 comparison = gr.Gallery(label="Input · pix2pix · CycleGAN", columns=3, format="png", height="auto")
 
-        demo.load(_status, outputs=[status, availability], api_name=False, queue=False)
+        demo.load(_status, outputs=[status, availability], api_name="pix2pix_status", queue=False)
         settings = [model, mode, seed, side]
         run_upload.click(
-            translate_upload, [upload, *settings], [output, note, last_input], api_name="pix2pix_translate", **lane("translate")
+            translate_upload, [upload, *settings], [output, note, last_input], **queued("pix2pix_translate", tab="pix2pix", lane_name="translate")
         )
         run_draw.click(
-            translate_drawing, [canvas, *settings], [output, note, last_input], api_name="pix2pix_translate_drawing", **lane("translate")
+            translate_drawing, [canvas, *settings], [output, note, last_input], **queued("pix2pix_translate_drawing", tab="pix2pix", lane_name="translate")
         )
-        compare.click(compare_cyclegan, [last_input, mode, seed, side], comparison, api_name="pix2pix_compare", **lane("translate"))
+        compare.click(compare_cyclegan, [last_input, mode, seed, side], comparison, **queued("pix2pix_compare", tab="pix2pix", lane_name="translate"))
         reset_button(demo, "pix2pix")
     return demo
 

@@ -15,12 +15,15 @@ import gradio as gr
 from synth import heeger_bergen as hb
 from synth.cli import default_of
 from synth.examples import example_paths
-from synth.images import load_image, squeeze_grey, to_pil
+from synth.images import load_image, squeeze_grey
 from synth.pyramid import max_scales
-from synth.streaming import Done, stream
+from synth.streaming import Done
 from synth.views import band_label, caption, filter_bank_image, histogram_figure, hstack, pyramid_mosaic, tile
 
-from .common import ImageUpload, Number, Slider, lane, launch_alone, require_image, reset_button, ui_errors
+from .components import Dropdown, ImageUpload, Number, Radio, Slider
+from .errors import handler, require_image
+from .panels import reset_button
+from .serving import image_file, lane, launch_alone, queued, stream_job
 
 EXAMPLES = ("gravel", "grass", "wood", "fur", "stars", "cells", "brick")
 MAX_INPUT_SIDE = 512  # a public Space's cap; the CLI can go further
@@ -35,11 +38,11 @@ edges are made periodic first (Moisan's periodic + smooth decomposition), as in 
 """
 
 
-def _band_menu(result: hb.HBResult) -> gr.Dropdown:
+def _band_menu(result: hb.HBResult) -> Dropdown:
     """The subbands of the synthesis, valued by their index in pyrtools' key order."""
     pyramid = result.output_pyramid
     choices = [(band_label(key, pyramid.orientations), index) for index, key in enumerate(pyramid.keys())]
-    return gr.Dropdown(choices=choices, value=0)
+    return Dropdown(choices=choices, value=0)
 
 
 def _views(result: hb.HBResult, band: int) -> tuple[Any, Any]:
@@ -60,11 +63,11 @@ def _views(result: hb.HBResult, band: int) -> tuple[Any, Any]:
         },
         title=f"Histogram of {band_label(key, result.output_pyramid.orientations)}",
     )
-    return to_pil(mosaics), figure
+    return image_file(mosaics, "subbands.png"), figure
 
 
-@ui_errors
-def run(path: str | None, scales: int, orientations: int, iterations: int, ratio: float, edges: str, seed: float, max_side: int):
+@handler
+def run(path: str | None, scales: int, orientations: int, iterations: int, ratio: float, edges: str, seed: float, max_side: int, request: gr.Request):
     """Stream the synthesis: (texture, iterations strip, tiled preview, mosaics, band menu, histogram, state)."""
     image = squeeze_grey(load_image(require_image(path, "a texture"), max_side=int(max_side)))
     height, width = image.shape[-2:]
@@ -76,7 +79,7 @@ def run(path: str | None, scales: int, orientations: int, iterations: int, ratio
     if max(height, width) * ratio > MAX_OUTPUT_SIDE:
         raise gr.Error(f"The output would be larger than {MAX_OUTPUT_SIDE} pixels per side; lower the size ratio.")
     frames: list[tuple[Any, str]] = []
-    for item in stream(
+    for item in stream_job(
         hb.synthesize_with_details,
         image,
         scales=int(scales),
@@ -85,27 +88,35 @@ def run(path: str | None, scales: int, orientations: int, iterations: int, ratio
         size=float(ratio) if ratio != 1 else None,
         edges=edges,
         seed=int(seed),
+        tab="pyramid",
+        request=request,
     ):
         if isinstance(item, Done):
             result: hb.HBResult = item.result
             mosaics, figure = _views(result, 0)
-            yield to_pil(result.texture), frames, to_pil(tile(result.texture)), mosaics, _band_menu(result), figure, result
+            texture, tiled = image_file(result.texture, "texture.png"), image_file(tile(result.texture), "tiled.png")
+            yield texture, frames, tiled, mosaics, _band_menu(result), figure, result
         else:
             label = "noise start" if item.iteration == 0 else f"iteration {item.iteration}"
-            frames = [*frames, (to_pil(item.image), label)]
-            yield to_pil(item.image), frames, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            frame = image_file(item.image, "iteration.png")
+            frames = [*frames, (frame, label)]
+            yield frame, frames, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
 
-@ui_errors
+@handler
 def show_band(result: hb.HBResult | None, band: int | None):
+    """Mosaics and histograms of subband ``band`` (an index into the synthesis' subbands) of this session's result."""
     if result is None or band is None:
-        raise gr.Error("Run a synthesis first.")
-    return _views(result, int(band))
+        raise gr.Error("Run a synthesis first.", print_exception=False)
+    keys = result.output_pyramid.keys()
+    if isinstance(band, bool) or not isinstance(band, int) or not 0 <= band < len(keys):
+        raise gr.Error(f"Subband: expected an index from 0 to {len(keys) - 1}.", print_exception=False)
+    return _views(result, band)
 
 
-@ui_errors
+@handler
 def show_filters(scales: int, orientations: int):
-    return to_pil(filter_bank_image(int(scales), int(orientations)))
+    return image_file(filter_bank_image(int(scales), int(orientations)), "filters.png")
 
 
 def create_demo() -> gr.Blocks:
@@ -123,9 +134,9 @@ def create_demo() -> gr.Blocks:
                     iterations = Slider(1, 20, value=default_of(hb.synthesize, "iterations"), step=1, label="Iterations")
                     ratio = Slider(0.5, 3.0, value=1.0, step=0.25, label="Output size (x example)")
                 with gr.Accordion("More settings", open=False):
-                    edges = gr.Radio(["periodic", "mirror"], value=default_of(hb.synthesize, "edges"), label="Example edges",
+                    edges = Radio(["periodic", "mirror"], value=default_of(hb.synthesize, "edges"), label="Example edges",
                                      info="periodic: Moisan's periodic component (IPOL default); mirror: symmetric extension")
-                    seed = Number(value=default_of(hb.synthesize, "seed"), precision=0, minimum=0, label="Seed")
+                    seed = Number(value=default_of(hb.synthesize, "seed"), precision=0, minimum=0, maximum=2**63 - 1, label="Seed")
                     max_side = Slider(64, MAX_INPUT_SIDE, value=256, step=32, label="Resize example to at most (px)")
                 with gr.Row():
                     run_button = gr.Button("Synthesise", variant="primary")
@@ -142,7 +153,7 @@ def create_demo() -> gr.Blocks:
                 with gr.Row():
                     mosaic = gr.Image(label="Subbands", show_label=False, format="png", interactive=False)
                     with gr.Column():
-                        band = gr.Dropdown(label="Subband", choices=[], interactive=True)
+                        band = Dropdown(label="Subband", choices=[], interactive=True)
                         histogram = gr.Plot(label="Subband histograms: example vs noise start vs synthesis", show_label=False)
             with gr.Tab("Tiled 2x2"):
                 gr.Markdown("Four copies side by side: with periodic edges the synthesis tiles without seams.")
@@ -155,14 +166,13 @@ def create_demo() -> gr.Blocks:
             run,
             inputs=[source, scales, orientations, iterations, ratio, edges, seed, max_side],
             outputs=[texture, strip, tiled, mosaic, band, histogram, result_state],
-            api_name="pyramid_texture",
-            **lane("pyramid"),
+            **queued("pyramid_texture", tab="pyramid", lane_name="pyramid"),
         )
         stop_button.click(None, cancels=[run_event], api_name=False)
-        band.select(show_band, inputs=[result_state, band], outputs=[mosaic, histogram], api_name=False, **lane("interactive"))
-        for control in (scales, orientations):
-            control.release(show_filters, inputs=[scales, orientations], outputs=filters, api_name=False, **lane("interactive"))
-        demo.load(show_filters, inputs=[scales, orientations], outputs=filters, api_name=False, **lane("interactive"))
+        band.select(show_band, inputs=[result_state, band], outputs=[mosaic, histogram], api_name="pyramid_band", **lane("interactive"))
+        for name, control in (("scales", scales), ("orientations", orientations)):
+            control.release(show_filters, inputs=[scales, orientations], outputs=filters, api_name=f"pyramid_filters_{name}", **lane("interactive"))
+        demo.load(show_filters, inputs=[scales, orientations], outputs=filters, api_name="pyramid_filters_on_load", **lane("interactive"))
         reset_button(demo, "pyramid")
     return demo
 

@@ -9,14 +9,18 @@ import time
 
 import gradio as gr
 
-from demos.common import ImageUpload, Number, Slider, availability_markdown, lane, output_file, require_image, reset_button, ui_errors
+from demos.components import CheckboxGroup, Dropdown, ImageUpload, Number, Radio, Slider
+from demos.errors import handler, require_image
+from demos.panels import availability_markdown, reset_button
+from demos.serving import image_file, output_file, queued, stream_job
+from synth import limits
 from synth.cli import default_of
 from synth.examples import example_path, example_paths
 from synth.feature_vis import loss_figure
 from synth.ghiasi import fast_transfer
 from synth.images import load_image, resize, to_pil
 from synth.runtime import gpu
-from synth.streaming import Done, stream
+from synth.streaming import Done
 from synth.style import CONTENT_LAYERS, CPU_CAP, GPU_CAP, STYLE_LAYERS, transfer
 from synth.views import caption, hstack
 
@@ -93,14 +97,15 @@ def _figure(history):
     return loss_figure(history, title="content and style loss (unweighted)", total=False)
 
 
-def _gatys(content, styles, blend, options):
+def _gatys(content, styles, blend, options, request):
     """Yield (image, figure, status, label) while optimising; the last item's label says "done"."""
     history: list = []
     start = time.perf_counter()
-    for item in stream(transfer, content, styles, blend=blend, **options):
+    for item in stream_job(transfer, content, styles, blend=blend, tab="style_transfer", request=request, **options):
         if isinstance(item, Done):
             seconds = time.perf_counter() - start
-            yield item.result, _figure(history), f"done: {options['steps']} steps in {seconds:.1f} s", f"optimisation: {seconds:.1f} s"
+            early = f" (stopped at the time budget of {limits.current().seconds:.0f} s with the result so far)" if item.early else ""
+            yield item.result, _figure(history), f"done: {options['steps']} steps in {seconds:.1f} s{early}", f"optimisation: {seconds:.1f} s"
         else:
             history.append((item.step, {"content": item.losses["content"], "style": item.losses["style"]}))
             yield item.image, _figure(history), _status(item), None
@@ -113,9 +118,9 @@ def _fast(content, styles, blend, size, colors, strength):
 
 
 @gpu(duration=120)
-@ui_errors
+@handler
 def run(content_path, style_path, style2_path, blend2, mode, size, ratio, steps, colors, init, scales, style_scale, tv,
-        optimizer, backbone, content_layer, style_layers, seed, strength):  # fmt: skip
+        optimizer, backbone, content_layer, style_layers, seed, strength, request: gr.Request):  # fmt: skip
     """Run one mode; the optimisation streams its image, the loss plot and the step.
 
     The tab's Run button calls :func:`run_fast` in fast mode (a lane of its own, so a
@@ -127,37 +132,37 @@ def run(content_path, style_path, style2_path, blend2, mode, size, ratio, steps,
         return
     content, styles, blend = _inputs(content_path, style_path, style2_path, blend2)
     options = _options(size, ratio, steps, colors, init, scales, style_scale, tv, optimizer, backbone, content_layer, style_layers, seed)
-    for image, figure, status, done in _gatys(content, styles, blend, options):
-        yield to_pil(image), figure, status, (_saved(image) if done else gr.skip())
+    for image, figure, status, done in _gatys(content, styles, blend, options, request):
+        yield image_file(image, "style_transfer.png"), figure, status, (_saved(image) if done else gr.skip())
 
 
-@ui_errors
+@handler
 def run_fast(content_path, style_path, style2_path, blend2, size, colors, strength):
     """Fast mode: one forward pass (Ghiasi et al. 2017); the result, no plot, the status and the file."""
     size = _check_size(size)
     content, styles, blend = _inputs(content_path, style_path, style2_path, blend2)
     image, seconds = _fast(content, styles, blend, size, colors, strength)
-    return to_pil(image), None, f"done: fast mode, {image.shape[-1]}×{image.shape[-2]} in {seconds:.2f} s", _saved(image)
+    return image_file(image, "style_transfer.png"), None, f"done: fast mode, {image.shape[-1]}×{image.shape[-2]} in {seconds:.2f} s", _saved(image)
 
 
-def _buttons(mode: str):
-    """Show the Run button of the chosen mode (each queues in its own lane)."""
-    return gr.update(visible=mode != "fast"), gr.update(visible=mode == "fast")
+#: Show the Run button of the chosen mode (each queues in its own lane); runs in the browser.
+SHOW_RUN_BUTTON = "(mode) => [{__type__: 'update', visible: mode !== 'fast'}, {__type__: 'update', visible: mode === 'fast'}]"
 
 
 @gpu(duration=180)
-@ui_errors
+@handler
 def compare(content_path, style_path, style2_path, blend2, mode, size, ratio, steps, colors, init, scales, style_scale, tv,
-            optimizer, backbone, content_layer, style_layers, seed, strength):  # fmt: skip
+            optimizer, backbone, content_layer, style_layers, seed, strength, request: gr.Request):  # fmt: skip
     """Both modes on the same inputs, side by side with their wall times (fast first, then the optimisation streams)."""
     size, steps = _check(size, steps)
     content, styles, blend = _inputs(content_path, style_path, style2_path, blend2)
     fast, fast_seconds = _fast(content, styles, blend, size, colors, strength)
     left = caption(fast, f"fast: {fast_seconds:.2f} s")
     options = _options(size, ratio, steps, colors, init, scales, style_scale, tv, optimizer, backbone, content_layer, style_layers, seed)
-    for image, figure, status, done in _gatys(content, styles, blend, options):
+    for image, figure, status, done in _gatys(content, styles, blend, options, request):
         image = resize(image, (fast.shape[-1], fast.shape[-2]))  # coarse scales are smaller
-        yield to_pil(hstack([left, caption(image, done or "optimisation: running")])), figure, f"fast: {fast_seconds:.2f} s · {status}"
+        both = hstack([left, caption(image, done or "optimisation: running")])
+        yield image_file(both, "compare.png"), figure, f"fast: {fast_seconds:.2f} s · {status}"
 
 
 def create_demo() -> gr.Blocks:
@@ -171,30 +176,30 @@ def create_demo() -> gr.Blocks:
                 with gr.Row():
                     gr.Examples(example_paths("chelsea", "astronaut", "coffee", "rocket"), inputs=content, label="Content examples (scikit-image)")
                     gr.Examples(example_paths("swirls", "stained-glass", "pointillism", "stars"), inputs=style, label="Style examples (drawn by synth.artworks; Hubble)")
-                mode = gr.Radio(MODES, value="gatys", label="Mode")
+                mode = Radio(MODES, value="gatys", label="Mode")
                 with gr.Row():
                     size = Slider(64, GPU_CAP, value=DEFAULT_SCALES[-1], step=32, label=f"Output size (longer side, px; optimisation: at most {CPU_CAP} on a CPU)")
                     steps = Slider(10, MAX_STEPS, value=default_of(transfer, "steps"), step=10, label="Steps (over all scales)")
                 ratio = Slider(-1, 4, value=round(math.log10(default_of(transfer, "style_weight")), 1), step=0.1,
                                   label="Style / content weight, log10 (β/α; 1 = 10× more style)")  # fmt: skip
-                colors = gr.Radio(COLORS, value="none", label="Colours (Gatys et al. 2017)")
+                colors = Radio(COLORS, value="none", label="Colours (Gatys et al. 2017)")
                 with gr.Accordion("Blend a second style", open=False):
                     style2 = ImageUpload(label="Second style (optional)", height=160)
                     gr.Examples(example_paths("stained-glass", "pointillism", "cells"), inputs=style2, label="Examples")
                     blend2 = Slider(0, 1, value=0.5, step=0.05, label="Weight of the second style")
                 with gr.Accordion("More options", open=False):
                     with gr.Row():
-                        init = gr.Radio(["content", "noise", "style"], value="content", label="Start from")
-                        optimizer = gr.Radio(["lbfgs", "adam"], value="lbfgs", label="Optimiser")
+                        init = Radio(["content", "noise", "style"], value="content", label="Start from")
+                        optimizer = Radio(["lbfgs", "adam"], value="lbfgs", label="Optimiser")
                     with gr.Row():
                         scales = Slider(1, 3, value=len(DEFAULT_SCALES), step=1, label="Coarse-to-fine scales (halving; 1 = Gatys et al.)")
                         style_scale = Slider(0.25, 2.0, value=1.0, step=0.05, label="Style scale (× output size)")
                     with gr.Row():
                         tv = Number(0.0, label="Total-variation weight (e.g. 10)", minimum=0)
-                        seed = Number(0, precision=0, label="Seed (noise start)")
-                    backbone = gr.Dropdown(BACKBONES, value="vgg16-caffe", label="Backbone")
-                    content_layer = gr.Dropdown(CONTENT_CHOICES, value=CONTENT_LAYERS[0], label="Content layer")
-                    style_layers = gr.CheckboxGroup(STYLE_CHOICES, value=list(STYLE_LAYERS), label="Style layers (Gram matrices)")
+                        seed = Number(0, precision=0, minimum=0, maximum=2**63 - 1, label="Seed (noise start)")
+                    backbone = Dropdown(BACKBONES, value="vgg16-caffe", label="Backbone")
+                    content_layer = Dropdown(CONTENT_CHOICES, value=CONTENT_LAYERS[0], label="Content layer")
+                    style_layers = CheckboxGroup(STYLE_CHOICES, value=list(STYLE_LAYERS), label="Style layers (Gram matrices)")
                     strength = Slider(0, 1, value=1.0, step=0.05, label="Fast mode: style strength (0 = the content)")
                     available = gr.Markdown(_availability())
                 with gr.Row():
@@ -210,18 +215,18 @@ def create_demo() -> gr.Blocks:
 
         inputs = [content, style, style2, blend2, mode, size, ratio, steps, colors, init, scales, style_scale, tv,
                   optimizer, backbone, content_layer, style_layers, seed, strength]  # fmt: skip
-        run_event = go.click(run, inputs, [output, plot, status, download], api_name="style_transfer_run", **lane("optimise"))
+        run_event = go.click(run, inputs, [output, plot, status, download], **queued("style_transfer_run", tab="style_transfer", lane_name="optimise"))
         fast_event = go_fast.click(run_fast, [content, style, style2, blend2, size, colors, strength], [output, plot, status, download],
-                                   api_name="style_transfer_fast", **lane("quick"))  # fmt: skip
-        mode.change(_buttons, mode, [go, go_fast], api_name=False, queue=False)
-        compare_event = both.click(compare, inputs, [output, plot, status], api_name="style_transfer_compare", **lane("optimise"))
+                                   **queued("style_transfer_fast", tab="style_transfer_fast", lane_name="quick"))  # fmt: skip
+        mode.change(None, mode, [go, go_fast], js=SHOW_RUN_BUTTON, api_name=False, queue=False)
+        compare_event = both.click(compare, inputs, [output, plot, status], **queued("style_transfer_compare", tab="style_transfer", lane_name="optimise"))
         stop.click(None, cancels=[run_event, fast_event, compare_event], api_name=False)
-        demo.load(_availability, None, available, api_name=False, queue=False)
+        demo.load(_availability, None, available, api_name="style_transfer_availability", queue=False)
         reset_button(demo, "style_transfer")
     return demo
 
 
 if __name__ == "__main__":
-    from demos.common import launch_alone
+    from demos.serving import launch_alone
 
     launch_alone(create_demo())

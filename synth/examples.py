@@ -20,7 +20,7 @@ import numpy as np
 import skimage.data as data
 from PIL import Image
 
-__all__ = ["Example", "EXAMPLES", "example_path", "example_paths"]
+__all__ = ["Example", "EXAMPLES", "example_path", "example_paths", "examples_dir"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,8 @@ def _artwork(name: str) -> np.ndarray:
     return getattr(artworks, name)(384)
 
 
-def _examples_dir() -> Path:
+def examples_dir() -> Path:
+    """The folder of the example PNG files (``SYNTH_EXAMPLES_DIR``, default ``~/.cache/image-synthesis-lab/examples``)."""
     default = Path.home() / ".cache" / "image-synthesis-lab" / "examples"
     return Path(os.environ.get("SYNTH_EXAMPLES_DIR") or default)
 
@@ -76,7 +77,7 @@ def example_path(name: str) -> Path:
     """The PNG file of example ``name``, written atomically on first use."""
     if name not in EXAMPLES:
         raise ValueError(f"unknown example {name!r}; known: {', '.join(EXAMPLES)}")
-    path = _examples_dir() / f"{name}.png"
+    path = examples_dir() / f"{name}.png"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png")

@@ -33,16 +33,22 @@ class Limits:
         Most frames of one animation (latent walks).
     batch
         Most images generated in one call (a GAN grid).
+    seconds
+        Wall-clock budget of one job in the web app (optimisations, live training):
+        when it is spent, the job stops and returns its current result. On 2 CPU
+        cores the sliders' maxima of every optimisation tab finish or stop within it
+        (measured: README, "Reliability").
     """
 
     output_pixels: int = 2048 * 2048
     steps: int = 1000
     frames: int = 600
     batch: int = 64
+    seconds: float = 90.0
 
 
 DEFAULT = Limits()
-_UNLIMITED = Limits(output_pixels=2**62, steps=2**62, frames=2**62, batch=2**62)
+_UNLIMITED = Limits(output_pixels=2**62, steps=2**62, frames=2**62, batch=2**62, seconds=float("inf"))
 
 
 def current() -> Limits:

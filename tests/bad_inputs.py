@@ -27,6 +27,27 @@ NAN = None
 #: endpoints with two, e.g. style transfer's style.
 FILE = "corpus:"
 USABLE = FILE + "rgba.png"
+#: A kwarg value sent as a bare ``{"path": ...}`` with no upload metadata, as a script can
+#: send it: ``BARE + name`` names a corpus file (outside the server's upload folder),
+#: ``BARE + "/abs/path"`` any path on the server.
+BARE = "bare:"
+#: The one message every file argument outside the upload folder gets (demos.components.REFUSED_PATH).
+REFUSED = r"^Please upload an image \(use the upload box, or pick one of the examples\)\.$"
+#: Paths a stranger might try: an image outside the upload folder, a non-image, a missing file, a folder, a system file.
+STRANGER_PATHS = {
+    "an image outside the uploads": BARE + "rgba.png",
+    "a text file outside the uploads": BARE + "text.png",
+    "a missing file": BARE + "/no/such/dir/photo.png",
+    "a folder": BARE + "/etc",
+    "a system file": BARE + "/etc/hostname",
+    "a relative path": BARE + "../../../../etc/hostname",
+    "a URL": BARE + "http://127.0.0.1:9/secret.png",
+}
+# References *with* upload metadata are sent by raw HTTP in tests/test_security.py:
+# gradio_client would upload such a file from the client's own disk first.
+#: A 400-digit integer (overflows float()), and a megabyte of text.
+HUGE_INT = 10**400
+MEGA_TEXT = "x" * 1_000_000
 
 #: Expected error messages (regular expressions, case-insensitive).
 NOT_IMAGE = r"not an image Pillow can read"
@@ -305,13 +326,12 @@ def _param_cases() -> list[Case]:
         ("/gan_sample", "biggan offline", {**gan, "model": "biggan/deep-128"}, WEIGHTS),
         ("/gan_model", "unknown model", {"model": "stylegan/ffhq"}, CHOICES),
         ("/gan_model", "valid", {"model": "biggan/deep-256"}, None),
-        ("/gan_reroll", "nothing sampled", {"model": "dcgan/faces-64", "truncation": 1.0, "gallery": []}, r"Sample a grid first"),
         ("/gan_interpolate", "valid", interp, None),
         ("/gan_interpolate", "steps 1", {**interp, "steps": 1}, RANGE),
         ("/gan_interpolate", "steps above the cap", {**interp, "steps": 5000}, RANGE),
         ("/gan_interpolate", "frames above the cap", {**interp, "steps": 700}, RANGE),
         ("/gan_interpolate", "steps NaN", {**interp, "steps": NAN}, NOT_A_NUMBER),
-        ("/gan_interpolate", "seed -3", {**interp, "seed_a": -3}, r"seed must be in"),
+        ("/gan_interpolate", "seed -3", {**interp, "seed_a": -3}, RANGE),
         ("/gan_interpolate", "seed NaN", {**interp, "seed_b": NAN}, NOT_A_NUMBER),
         ("/gan_interpolate", "method unknown", {**interp, "method": "cubic"}, CHOICES),
         ("/gan_walk", "valid", walk, None),
@@ -387,13 +407,87 @@ def _param_cases() -> list[Case]:
     return cases
 
 
+def _stranger_cases() -> list[Case]:
+    """What a script can send that our page never does (issue 11): bare server paths in every file
+    argument, 400-digit integers, booleans, lists where one name belongs, a megabyte of text."""
+    rows: list[Case] = []
+    for endpoint, (param, settings) in IMAGE_ENDPOINTS.items():
+        for label, path in STRANGER_PATHS.items():
+            rows.append(Case(endpoint, f"bare path: {label}", {**settings, param: path}, REFUSED))
+    second = {"/style_transfer_fast": "style_path", "/style_transfer_run": "style2_path"}
+    style = {**IMAGE_ENDPOINTS["/style_transfer_fast"][1], "content_path": USABLE, "mode": "gatys", "steps": 10, "scales": 1}
+    for endpoint, param in second.items():
+        settings = {**IMAGE_ENDPOINTS["/style_transfer_fast"][1], "content_path": USABLE} if endpoint.endswith("fast") else style
+        for label in ("an image outside the uploads", "a system file", "a missing file"):
+            rows.append(Case(endpoint, f"bare path in {param}: {label}", {**settings, param: STRANGER_PATHS[label]}, REFUSED))
+    p2p = IMAGE_ENDPOINTS["/pix2pix_translate"][1]
+    toy = {"target": "drawn", "noise": "gaussian", "loss": "non-saturating", "lr_g": 0.002, "lr_d": 0.002, "seed": 0}
+    for label, editor in {
+        "composite": {"background": None, "layers": [], "composite": STRANGER_PATHS["an image outside the uploads"]},
+        "background": {"background": STRANGER_PATHS["a system file"], "layers": [], "composite": None},
+        "layer": {"background": None, "layers": [STRANGER_PATHS["a missing file"]], "composite": None},
+    }.items():
+        # a reference nested in an editor's value is dropped: the canvas is then empty
+        rows.append(Case("/pix2pix_translate_drawing", f"bare path in the editor's {label}", {**p2p, "editor": editor}, r"Paint a map"))
+        rows.append(Case("/gan2d_reset", f"bare path in the sketchpad's {label}", {**toy, "drawing": editor}, r"Draw some points"))
+    gan = {"model": "dcgan/faces-64", "seed": 0, "truncation": 1.0, "count": 2}
+    pyr = IMAGE_ENDPOINTS["/pyramid_texture"][1]
+    nt = IMAGE_ENDPOINTS["/neural_texture_run"][1]
+    cyc = IMAGE_ENDPOINTS["/cyclegan_translate"][1]
+    odd: list[tuple[str, str, dict[str, Any], str]] = [
+        ("/gan_sample", "count of 400 digits", {**gan, "count": HUGE_INT}, RANGE),
+        ("/gan_sample", "seed of 400 digits", {**gan, "seed": HUGE_INT}, RANGE),
+        ("/gan_sample", "count true", {**gan, "count": True}, NOT_A_NUMBER),
+        ("/gan_sample", "model as a list", {**gan, "model": ["dcgan/faces-64"]}, CHOICES),
+        ("/gan_sample", "model as an object", {**gan, "model": {"name": "dcgan/faces-64"}}, CHOICES),
+        ("/gan_sample", "model of a megabyte", {**gan, "model": MEGA_TEXT}, CHOICES),
+        ("/gan_walk", "corners of a megabyte", {"model": "dcgan/faces-64", "truncation": 1.0, "corners": MEGA_TEXT, "size": 2}, r"at most 80 characters"),
+        ("/gan_walk", "corners as a list", {"model": "dcgan/faces-64", "truncation": 1.0, "corners": [0, 1, 2, 3], "size": 2}, r"expected text"),
+        ("/pyramid_texture", "iterations of 400 digits", {**pyr, "iterations": HUGE_INT}, RANGE),
+        ("/pyramid_texture", "seed of 400 digits", {**pyr, "seed": HUGE_INT}, RANGE),
+        ("/pyramid_texture", "seed false", {**pyr, "seed": False}, NOT_A_NUMBER),
+        ("/pyramid_texture", "edges as a list", {**pyr, "edges": ["periodic"]}, CHOICES),
+        ("/pyramid_texture", "edges of a megabyte", {**pyr, "edges": MEGA_TEXT}, CHOICES),
+        ("/neural_texture_run", "backbone as a list", {**nt, "backbone": ["vgg16-caffe", "vgg19"]}, CHOICES),
+        ("/neural_texture_run", "layers of a megabyte", {**nt, "backbone": "vgg16-caffe", "layers": [MEGA_TEXT]}, CHOICES),
+        ("/neural_texture_run", "layers as text", {**nt, "backbone": "vgg16-caffe", "layers": "conv1_1"}, r"expected a list"),
+        ("/neural_texture_run", "size of 400 digits", {**nt, "size": -HUGE_INT}, RANGE),
+        ("/neural_texture_run", "tileable as text", {**nt, "tileable": "yes"}, r"expected true or false"),
+        ("/style_transfer_run", "steps of 400 digits", {**style, "steps": HUGE_INT}, RANGE),
+        ("/style_transfer_run", "colours as a list", {**style, "colors": ["none"]}, CHOICES),
+        ("/cyclegan_translate", "model as a list", {**cyc, "model": ["cyclegan/vintage"]}, CHOICES),
+        ("/cyclegan_translate", "side of 400 digits", {**cyc, "side": HUGE_INT}, RANGE),
+        ("/cyclegan_translate", "show cycle as a number", {**cyc, "show_cycle": 1}, r"expected true or false"),
+        ("/pix2pix_translate", "mode of a megabyte", {**p2p, "mode": MEGA_TEXT}, CHOICES),
+        ("/gan2d_step", "seed of 400 digits", {**toy, "target": "ring", "drawing": None, "seed": HUGE_INT}, RANGE),
+        ("/gan_interpolate", "loop as text", {"model": "dcgan/faces-64", "truncation": 1.0, "seed_a": 1, "seed_b": 2, "steps": 3, "loop": "no"}, r"expected true or false"),
+        ("/gan_reroll", "nothing sampled or nothing picked", {}, r"Sample a grid first|Click a cell of the grid first"),
+        ("/pyramid_band", "band 999", {"band": 999}, CHOICES),
+        ("/pyramid_band", "band as a list", {"band": [0, 1]}, CHOICES),
+        ("/pyramid_filters_scales", "valid", {"scales": 2, "orientations": 4}, None),
+        ("/pyramid_filters_scales", "scales of 400 digits", {"scales": HUGE_INT, "orientations": 4}, RANGE),
+        ("/pyramid_filters_orientations", "orientations NaN", {"scales": 2, "orientations": NAN}, NOT_A_NUMBER),
+        ("/pyramid_filters_on_load", "orientations 0", {"scales": 2, "orientations": 0}, RANGE),
+    ]
+    for endpoint, label, kwargs, error in odd:
+        image = endpoint in IMAGE_ENDPOINTS and IMAGE_ENDPOINTS[endpoint][0] not in kwargs
+        rows.append(Case(endpoint, label, kwargs, error, file="rgba.png" if image else None))
+    return rows
+
+
 def cases() -> list[Case]:
     """Every call of the corpus, in a fixed order."""
-    return _file_cases() + _param_cases()
+    return _file_cases() + _param_cases() + _stranger_cases()
 
 
 #: API endpoints the corpus leaves out on purpose, with the reason.
 NO_USER_INPUT: dict[str, str] = {
     "/gan_availability": "takes no input: refreshes the availability note on page load",
-    "/gan_select": "takes only a click on a gallery cell (gr.SelectData), which the API cannot send",
+    "/neural_texture_availability": "takes no input: the availability note on page load",
+    "/style_transfer_availability": "takes no input: the availability note on page load",
+    "/pix2pix_status": "takes no input: the status line on page load",
+    "/cyclegan_status": "takes no input: the status line on page load",
+    "/models_in_memory": "takes no input: reads the model cache's table",
+    "/models_on_load": "takes no input: reads the model cache's table on page load",
+    "/gan_select": "takes only a click on a gallery cell (gr.SelectData); tests/test_security.py sends bad event data by raw HTTP",
 }

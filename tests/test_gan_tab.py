@@ -23,8 +23,8 @@ def test_sample_and_interpolate(client) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((-5, 2, "slerp", 30, False), "seed"),
-        ((1, 2**40, "slerp", 30, False), "seed"),
+        ((-5, 2, "slerp", 30, False), "(?i)seed"),
+        ((1, 2**40, "slerp", 30, False), "(?i)seed"),
         ((1, 2, "slerp", 0, False), "minimum"),
     ],
 )

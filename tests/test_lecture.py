@@ -17,7 +17,7 @@ import torch
 from gradio_client import Client
 
 import app as app_module
-from demos.common import lanes
+from demos.serving import lanes
 from synth import runtime
 
 TOY = ("ring", None, "gaussian", "non-saturating", 0.002, 0.002, 0)
@@ -50,7 +50,8 @@ def test_every_tab_has_one_reset_button(built: gr.Blocks) -> None:
 def test_every_queued_event_runs_in_a_lane(built: gr.Blocks) -> None:
     """No event falls back to a queue of its own: tabs that compete for the CPU share limits."""
     limits = lanes()
-    queued = [fn for fn in built.fns.values() if fn.fn is not None and fn.queue and not fn.is_cancel_function]
+    # (``unload`` is Gradio's: it runs when a page is closed and only stops that session's jobs)
+    queued = [fn for fn in built.fns.values() if fn.fn is not None and fn.queue and not fn.is_cancel_function and fn.name != "_on_unload"]
     assert queued
     strays = [fn.name for fn in queued if fn.concurrency_id not in limits]
     assert not strays, f"events outside the lanes {sorted(limits)}: {strays}"
@@ -65,7 +66,7 @@ def test_cpu_configuration() -> None:
     finally:
         torch.set_num_threads(before)
     assert runtime.tune_malloc() is (sys.platform == "linux")
-    assert lanes(2) == {"optimise": 1, "pyramid": 1, "translate": 1, "quick": 2, "interactive": 4}
+    assert lanes(2) == {"optimise": 1, "pyramid": 1, "translate": 1, "train": 1, "quick": 2, "interactive": 4}
 
 
 # ---------------------------------------------------------------- offline: no outside socket
@@ -202,11 +203,12 @@ def test_load_benchmark_smoke(app_server, capsys) -> None:
 # ---------------------------------------------------------------- identical outputs of two sessions
 def test_output_images_are_never_rewritten_in_place(monkeypatch, tmp_path) -> None:
     """The same image saved twice (two students, same example, same seed) must not truncate
-    and rewrite the file that is being served; Gradio's own saver does."""
+    and rewrite the file that is being served. Gradio's own saver does (the canary below), so
+    every handler returns image files written by demos.serving.image_file instead of PIL images."""
     from gradio import processing_utils
     from PIL import Image
 
-    from demos.common import atomic_output_files
+    from demos.serving import image_file
 
     rewrites: list[str] = []
     real_write_bytes = type(tmp_path).write_bytes
@@ -220,16 +222,11 @@ def test_output_images_are_never_rewritten_in_place(monkeypatch, tmp_path) -> No
     image = Image.new("RGB", (8, 8), (200, 30, 30))
     processing_utils.save_pil_to_cache(image, str(tmp_path / "gradio"), format="png")
     processing_utils.save_pil_to_cache(image, str(tmp_path / "gradio"), format="png")
-    assert rewrites, "Gradio's saver no longer rewrites in place: atomic_output_files may be unnecessary"
-    rewrites.clear()
-    monkeypatch.setattr(processing_utils, "save_pil_to_cache", processing_utils.save_pil_to_cache)
-    monkeypatch.setattr(processing_utils, "save_bytes_to_cache", processing_utils.save_bytes_to_cache)
-    atomic_output_files()
-    first = processing_utils.save_pil_to_cache(image, str(tmp_path / "ours"), format="png")
-    inode = os.stat(first).st_ino
-    second = processing_utils.save_pil_to_cache(image, str(tmp_path / "ours"), format="png")
-    assert first == second and not rewrites
-    assert os.stat(second).st_ino == inode
+    assert rewrites, "Gradio's saver no longer rewrites in place: returning PIL images may be safe again"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "ours"))
+    first = image_file(image, "x.png")
+    inode, mtime = os.stat(first).st_ino, os.stat(first).st_mtime_ns
+    second = image_file(image, "x.png")
+    assert first == second and os.stat(second).st_ino == inode and os.stat(second).st_mtime_ns == mtime
     assert Image.open(second).getpixel((0, 0)) == (200, 30, 30)
-    data = processing_utils.save_bytes_to_cache(b"GIF89a....", "walk.gif", str(tmp_path / "ours"))
-    assert open(data, "rb").read() == b"GIF89a...." and not rewrites
+    assert image_file(Image.new("RGB", (8, 8), (0, 0, 255)), "x.png") != first
