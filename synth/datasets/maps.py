@@ -13,7 +13,8 @@ sec. 4.1), where L1 can only predict their average:
 * buildings: each its own roof colour, flat (fine grain, roof units) or gabled
   (two lit slopes, tile rows), casting a shadow away from a random sun;
 * water: a random tint with Heeger-Bergen "ripples" glinting at random strength;
-* roads: asphalt with lane marks and cars of random colours in random slots;
+* roads: asphalt with lane marks and cars of random colours in random slots,
+  street trees along the kerbs at random;
 * open land: pavement and yards of random tone with lawn patches.
 
 Shapes of canopy, lawns and water shading are smooth random fields
@@ -250,7 +251,12 @@ def paint_aerial(layout: Layout, labels: np.ndarray, ids: np.ndarray, size: int,
     u, v = _grid_coords(layout, size)
     if len(layout.buildings):
         _roofs(image, layout, ids, u, v, size, rng)
-    _shadows(image, labels, ids, trees, size, rng)
+    # street trees: crowns along the kerbs, over the sidewalk and the edge of the road
+    kerb = np.min([np.abs(np.abs(_across(road, size)) - road.half) for road in layout.roads], axis=0)
+    street = (kerb < 0.012) & (ids < 0) & (labels != WATER) & (labels != PARK)
+    street &= lowpass_noise(size, rng, scale=0.025) > rng.uniform(0.4, 2.0)
+    paint(street, canopy, 0.35 * window("foliage", size, rng, zoom=rng.uniform(0.8, 1.4)))
+    _shadows(image, labels, ids, trees | street, size, rng)
     image *= (rng.uniform(0.9, 1.1) * rng.uniform(0.96, 1.04, 3)).astype(np.float32)  # exposure and white balance of the photo
     return np.clip(image, 0, 1)
 
@@ -267,7 +273,7 @@ def _cars_and_marks(image: np.ndarray, layout: Layout, labels: np.ndarray, size:
         c = across[on]
         a = (-road.ny * (x[on] - 0.5) + road.nx * (y[on] - 0.5)) / slot + 30  # along the road, in slots
         if road.major:  # a dashed line 0.003 wide: blended by the share of the centre pixel it covers
-            dash = (np.abs(c) < 0.5 / size) & ((a * 2) % 1 < 0.5)
+            dash = (np.abs(c) < 0.5 / size) & ((a * 2 + rng.random()) % 1 < 0.5)
             alpha = min(1.0, 0.003 * size)
             image[on[0][dash], on[1][dash]] = (1 - alpha) * image[on[0][dash], on[1][dash]] + alpha * np.array([0.85, 0.8, 0.55], dtype=np.float32)
         density = rng.uniform(0.1, 0.6)
