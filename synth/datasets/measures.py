@@ -240,8 +240,9 @@ def stripe_score(image: Tensor, mask: Tensor) -> float:
     edges blended with grass do not count): the share of pixels that are near-black
     or near-white (``max - min`` of r, g, b below 0.15, and luminance below 0.3 or
     above 0.65), times the strength of the alternation, ``min(1, sd(luminance) /
-    0.3)``. A zebra scores about 0.4-0.9, a brown horse (saturated) near 0, a white
-    or black animal without stripes near 0 (no alternation). 0 on an empty mask.
+    0.3)``. On generated samples a zebra scores 0.27-0.9 at 64 px (0.75-0.9 at
+    128 px), a brown horse (saturated) at most 0.13, a white or black animal without
+    stripes near 0 (no alternation). 0 on an empty mask.
     """
     rgb = _batch(image)[0]
     inside = _batch(mask, 1, "mask")[0, 0].numpy() > 0.5
