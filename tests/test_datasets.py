@@ -22,7 +22,7 @@ from synth.datasets.maps import PALETTE, draw_layout, paint_aerial, paint_map, r
 # ------------------------------------------------------------------ registry and validation
 def test_registry_names_and_unknown_names() -> None:
     assert PAIRED_SETS == ("maps", "colour")
-    assert "coats" in UNPAIRED_SETS
+    assert UNPAIRED_SETS == ("coats", "seasons")
     for name in PAIRED_SETS:
         assert paired(name).name == name and paired(name).a_label and paired(name).b_label
     with pytest.raises(ValueError, match="known: maps, colour"):
@@ -161,6 +161,20 @@ def test_the_first_animal_is_the_largest_and_animals_are_apart() -> None:
             assert animals[0].body[2] > animals[1].body[2]
             (l0, _, r0, _), (l1, _, r1, _) = boxes
             assert r0 < l1 or r1 < l0  # side by side, never touching
+
+
+def test_seasons_are_deterministic_independent_and_look_like_their_season() -> None:
+    dataset = unpaired("seasons")
+    summer, winter = dataset.batch("A", range(8), seed=2), dataset.batch("B", range(8), seed=2)
+    assert torch.equal(summer[0], dataset.batch("A", range(8), seed=2)[0])
+    for k in range(8):
+        assert measures.iou(summer[1][k], winter[1][k]) < 0.8  # different trees: not a pair
+        assert 0 < float(summer[1][k].mean()) < 0.9  # some trees, not all trees
+    # summer: blue sky and green meadows; winter: snow and grey skies, brighter and much less colourful
+    assert measures.colourfulness(summer[0]) > 2 * measures.colourfulness(winter[0])
+    assert float(winter[0].mean()) > float(summer[0].mean()) + 0.15
+    attributes = dataset.sample("B", 3, seed=2).attributes
+    assert attributes["season"] == "winter" and 2 <= attributes["trees"] <= 9
 
 
 def test_texture_bank_cached_on_disk_gives_identical_samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

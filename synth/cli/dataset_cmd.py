@@ -1,4 +1,4 @@
-"""``python -m synth dataset maps|colour|coats --n N --seed S -o DIR``: write a procedural data set."""
+"""``python -m synth dataset maps|colour|coats|seasons --n N --seed S -o DIR``: write a procedural data set."""
 
 from __future__ import annotations
 

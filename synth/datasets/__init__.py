@@ -25,11 +25,12 @@ from .base import PairedSet, Sample, UnpairedSet
 from .coats import CoatsSet
 from .colour import ColourSet
 from .maps import MapsSet
+from .seasons import SeasonsSet
 
 __all__ = ["PAIRED_SETS", "UNPAIRED_SETS", "PairedSet", "Sample", "UnpairedSet", "paired", "unpaired"]
 
 _PAIRED: dict[str, PairedSet] = {s.name: s for s in (MapsSet(), ColourSet())}
-_UNPAIRED: dict[str, UnpairedSet] = {s.name: s for s in (CoatsSet(),)}
+_UNPAIRED: dict[str, UnpairedSet] = {s.name: s for s in (CoatsSet(), SeasonsSet())}
 
 #: Names of the paired sets (A = input, B = target).
 PAIRED_SETS: tuple[str, ...] = tuple(_PAIRED)

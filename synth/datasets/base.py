@@ -28,7 +28,7 @@ from torch import Tensor
 
 from .. import runtime
 
-__all__ = ["MAX_SIZE", "MIN_SIZE", "PairedSet", "Sample", "UnpairedSet", "coverage", "grid", "stream", "to_tensor"]
+__all__ = ["MAX_SIZE", "MIN_SIZE", "PairedSet", "Sample", "UnpairedSet", "capsule", "coverage", "grid", "stream", "to_tensor"]
 
 MIN_SIZE, MAX_SIZE = 32, 512
 Domain = Literal["A", "B"]
@@ -72,6 +72,20 @@ def coverage(distance: np.ndarray, size: int) -> np.ndarray:
     A linear ramp one pixel wide across the boundary: 1 inside, 0 outside, 0.5 on it.
     """
     return np.clip(0.5 - distance * size, 0.0, 1.0)
+
+
+def capsule(x: np.ndarray, y: np.ndarray, segment: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Signed distance (world units) to a tapered capsule, and the position along its axis.
+
+    ``segment`` is ``(x0, y0, x1, y1, r0, r1)``: the axis from (x0, y0) to (x1, y1),
+    the radius going linearly from r0 to r1 along it. The position is the distance
+    from (x0, y0) of the nearest point of the axis.
+    """
+    x0, y0, x1, y1, r0, r1 = segment[:6]
+    dx, dy = x1 - x0, y1 - y0
+    length2 = max(dx * dx + dy * dy, 1e-12)
+    t = np.clip(((x - x0) * dx + (y - y0) * dy) / length2, 0, 1)
+    return np.hypot(x - x0 - t * dx, y - y0 - t * dy) - (r0 + t * (r1 - r0)), t * np.sqrt(length2)
 
 
 def to_tensor(image: np.ndarray) -> Tensor:

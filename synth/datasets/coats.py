@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Domain, UnpairedSet, coverage, grid, stream
+from .base import Domain, UnpairedSet, capsule, coverage, grid, stream
 from .textures import lowpass_noise, window
 
 __all__ = ["Animal", "CoatsSet", "draw_animals", "paint_scene"]
@@ -144,15 +144,6 @@ def draw_animals(rng: np.random.Generator) -> list[Animal]:
     return placed
 
 
-def _capsule(x: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Signed distance to a tapered capsule, and the position along it (world units from its start)."""
-    x0, y0, x1, y1, r0, r1 = c[:6]
-    dx, dy = x1 - x0, y1 - y0
-    length2 = max(dx * dx + dy * dy, 1e-12)
-    t = np.clip(((x - x0) * dx + (y - y0) * dy) / length2, 0, 1)
-    return np.hypot(x - x0 - t * dx, y - y0 - t * dy) - (r0 + t * (r1 - r0)), t * np.sqrt(length2)
-
-
 def _body(x: np.ndarray, y: np.ndarray, body: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Approximate signed distance to the body ellipse (first order), and coordinates along and across it."""
     cx, cy, a, b, tilt = body
@@ -186,7 +177,7 @@ def _coat(animal: Animal, domain: Domain, x: np.ndarray, y: np.ndarray, size: in
     """The animal's colours (H, W, 3) and coverage (H, W)."""
     cx, cy, a, b, _ = animal.body
     body, along, across = _body(x, y, animal.body)
-    pieces = [_capsule(x, y, c) for c in animal.capsules]
+    pieces = [capsule(x, y, c) for c in animal.capsules]
     distances = np.stack([body] + [d for d, _ in pieces])
     nearest = np.argmin(distances, axis=0)
     parts = np.concatenate([[BODY], animal.capsules[:, 6]]).astype(np.int64)[nearest]
