@@ -182,15 +182,15 @@ def test_texture_bank_cached_on_disk_gives_identical_samples(tmp_path: Path, mon
     monkeypatch.setattr(textures, "BANK_SIZE", 128)  # a small bank: the round trip is what is tested
     try:
         textures.bank.cache_clear()
-        textures._scaled.cache_clear()
+        textures._shrunk.cache_clear()
         fresh = unpaired("coats").sample("A", 0, seed=0).image  # synthesises the bank and writes it
         assert len(list((tmp_path / "texture-bank").glob("*.png"))) >= 2
         textures.bank.cache_clear()
-        textures._scaled.cache_clear()
+        textures._shrunk.cache_clear()
         assert torch.equal(fresh, unpaired("coats").sample("A", 0, seed=0).image)  # read back from disk
     finally:
         textures.bank.cache_clear()
-        textures._scaled.cache_clear()
+        textures._shrunk.cache_clear()
 
 
 # ------------------------------------------------------------------ writing and the command line

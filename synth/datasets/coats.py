@@ -159,7 +159,7 @@ def paint_scene(animals: list[Animal], domain: Domain, size: int, rng: np.random
     y, x = grid(size)
     hue, saturation, value = rng.uniform(0.22, 0.36), rng.uniform(0.55, 0.85), rng.uniform(0.35, 0.6)
     green = np.array(colorsys.hsv_to_rgb(hue, saturation, value), dtype=np.float32)
-    shade = 1 + 0.22 * window("grass", size, rng, zoom=rng.uniform(0.5, 1.0)) + 0.1 * lowpass_noise(size, rng, scale=0.3)
+    shade = 1 + 0.22 * window("grass", size, rng, magnify=rng.uniform(1.0, 2.0)) + 0.1 * lowpass_noise(size, rng, scale=0.3)
     image = green * np.clip(shade, 0.3, 1.6)[..., None]  # never clipped at 1: the grass keeps its chromaticity
     total = np.zeros((size, size), dtype=np.float32)
     for animal in sorted(animals, key=lambda a: a.bounds()[3]):  # nearer (lower) animals drawn last
@@ -192,7 +192,7 @@ def _coat(animal: Animal, domain: Domain, x: np.ndarray, y: np.ndarray, size: in
     if domain == "A":
         colour = _BROWNS[rng.integers(len(_BROWNS))] * rng.uniform(0.85, 1.15) * rng.uniform(0.95, 1.05, 3)
         dark = np.array([0.1, 0.07, 0.05], dtype=np.float32) * rng.uniform(0.8, 1.5)
-        fur = 1 + 0.1 * window("fur", size, rng, zoom=rng.uniform(0.3, 0.7))
+        fur = 1 + 0.1 * window("fur", size, rng, magnify=rng.uniform(1.4, 3.3))
         light = 1 - 0.25 * np.clip((y - cy) / b, -1, 1.5)  # lit from above: the back lighter than the belly
         coat = colour * (fur * light)[..., None]
         points = rng.random() < 0.5  # dark lower legs ("points" of a bay)

@@ -49,7 +49,7 @@ def _ground(size: int, rng: np.random.Generator) -> np.ndarray:
     regions = (border < 0, border >= 0) if rng.random() < 0.6 else (np.ones((size, size), dtype=bool),)
     names = list(TEXTURES)
     for where in regions:
-        texture = window(names[rng.integers(len(names))], size, rng, zoom=rng.uniform(0.5, 2.0))
+        texture = window(names[rng.integers(len(names))], size, rng, magnify=rng.uniform(0.5, 2.0))
         shade = 1 + rng.uniform(0.08, 0.3) * texture + 0.08 * lowpass_noise(size, rng, scale=0.4)
         image[where] = _colour(rng, (0.25, 0.9), (0.3, 0.85)) * shade[where, None]
     return image
@@ -90,7 +90,7 @@ def draw_scene(size: int, rng: np.random.Generator) -> np.ndarray:
         shifted = np.roll(distance, (round(shadow_dy * size), round(shadow_dx * size)), axis=(0, 1))
         image *= 1 - 0.35 * np.clip(0.5 - shifted * size / 3, 0, 1)[..., None]
         colour = _colour(rng, (0.4, 1.0), (0.3, 1.0))
-        shade = 1 + rng.uniform(0.3, 0.9) * lit + rng.uniform(0.03, 0.12) * window("foliage", size, rng, zoom=rng.uniform(0.3, 1.0))
+        shade = 1 + rng.uniform(0.3, 0.9) * lit + rng.uniform(0.03, 0.12) * window("foliage", size, rng, magnify=rng.uniform(1.0, 3.3))
         paint = colour * shade[..., None]
         if shape == "stripes":  # a panel of stripes of two colours
             second = _colour(rng, (0.4, 1.0), (0.3, 1.0))

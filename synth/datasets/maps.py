@@ -230,22 +230,22 @@ def paint_aerial(layout: Layout, labels: np.ndarray, ids: np.ndarray, size: int,
 
     # open land: pavement with lawn patches
     pavement = _tinted(np.array([0.6, 0.58, 0.55]) * rng.uniform(0.75, 1.1), rng, 0.03)
-    paint(labels == BACKGROUND, pavement, 0.08 * window("grain", size, rng, zoom=0.5) + 0.05 * lowpass_noise(size, rng, scale=0.2))
+    paint(labels == BACKGROUND, pavement, 0.08 * window("grain", size, rng, magnify=2.0) + 0.05 * lowpass_noise(size, rng, scale=0.2))
     lawn = _tinted(np.array([0.3, 0.42, 0.2]) * rng.uniform(0.8, 1.15), rng, 0.12)
-    grass = 0.12 * window("grass", size, rng, zoom=0.7) + 0.08 * lowpass_noise(size, rng, scale=0.15)
+    grass = 0.12 * window("grass", size, rng, magnify=1.4) + 0.08 * lowpass_noise(size, rng, scale=0.15)
     yards = (labels == BACKGROUND) & (lowpass_noise(size, rng, scale=0.08) > rng.uniform(0.3, 1.5))
     paint(yards | (labels == PARK), lawn, grass)
     # tree canopy in parks, in clumps
     trees = (labels == PARK) & (lowpass_noise(size, rng, scale=0.05) > rng.uniform(-1.0, 0.6))
     canopy = _tinted(np.array([0.14, 0.24, 0.11]) * rng.uniform(0.75, 1.25), rng, 0.15)
-    paint(trees, canopy, 0.35 * window("foliage", size, rng, zoom=rng.uniform(0.8, 1.4)))
+    paint(trees, canopy, 0.35 * window("foliage", size, rng, magnify=rng.uniform(0.7, 1.25)))
     # water
     water = _tinted(np.array([[0.1, 0.2, 0.3], [0.1, 0.24, 0.27], [0.15, 0.22, 0.18], [0.22, 0.22, 0.17]])[rng.integers(4)], rng, 0.15)
-    glints = rng.uniform(0.05, 0.25) * np.maximum(window("ripples", size, rng, zoom=rng.uniform(0.6, 1.2)), 0)
+    glints = rng.uniform(0.05, 0.25) * np.maximum(window("ripples", size, rng, magnify=rng.uniform(0.8, 1.7)), 0)
     paint(labels == WATER, water, 0.08 * lowpass_noise(size, rng, scale=0.3) + glints)
     # roads: asphalt, lane marks, cars
     asphalt = _tinted(np.array([0.27, 0.27, 0.29]) * rng.uniform(0.8, 1.2), rng, 0.04)
-    paint((labels == ROAD) | (labels == MAJOR), asphalt, 0.1 * window("foliage", size, rng, zoom=0.35))
+    paint((labels == ROAD) | (labels == MAJOR), asphalt, 0.1 * window("foliage", size, rng, magnify=2.9))
     _cars_and_marks(image, layout, labels, size, rng)
     # buildings: a roof each
     u, v = _grid_coords(layout, size)
@@ -255,7 +255,7 @@ def paint_aerial(layout: Layout, labels: np.ndarray, ids: np.ndarray, size: int,
     kerb = np.min([np.abs(np.abs(_across(road, size)) - road.half) for road in layout.roads], axis=0)
     street = (kerb < 0.012) & (ids < 0) & (labels != WATER) & (labels != PARK)
     street &= lowpass_noise(size, rng, scale=0.025) > rng.uniform(0.4, 2.0)
-    paint(street, canopy, 0.35 * window("foliage", size, rng, zoom=rng.uniform(0.8, 1.4)))
+    paint(street, canopy, 0.35 * window("foliage", size, rng, magnify=rng.uniform(0.7, 1.25)))
     _shadows(image, labels, ids, trees | street, size, rng)
     image *= (rng.uniform(0.9, 1.1) * rng.uniform(0.96, 1.04, 3)).astype(np.float32)  # exposure and white balance of the photo
     return np.clip(image, 0, 1)
@@ -293,7 +293,7 @@ def _roofs(image: np.ndarray, layout: Layout, ids: np.ndarray, u: np.ndarray, v:
     colours = _ROOFS[rng.integers(len(_ROOFS), size=count)] * rng.uniform(0.85, 1.15, (count, 1)) * rng.uniform(0.95, 1.05, (count, 3))
     gabled = rng.random(count) < 0.45
     lit = rng.uniform(1.05, 1.25, count)
-    grain = 0.06 * window("grain", size, rng, zoom=0.5) + 0.04 * window("foliage", size, rng, zoom=0.3)
+    grain = 0.06 * window("grain", size, rng, magnify=2.0) + 0.04 * window("foliage", size, rng, magnify=3.3)
     where = np.nonzero(ids >= 0)
     k = ids[where]
     b = layout.buildings[k]

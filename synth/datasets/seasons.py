@@ -108,7 +108,7 @@ def paint_landscape(scene: dict, domain: Domain, size: int, rng: np.random.Gener
         ridge = horizon - height * (0.55 + 0.45 * np.abs(_profile(size, np.random.default_rng(key), scale)))
         inside = y >= ridge[None, :]
         near = (k + 1) / len(ranges)
-        texture = window("grain", size, rng, zoom=1.5)
+        texture = window("grain", size, rng, magnify=0.7)
         if summer:
             colour = np.array([0.5, 0.58, 0.68]) * (1 - near) + np.array([0.3, 0.42, 0.32]) * near
             shade = 1 + 0.08 * texture
@@ -123,24 +123,24 @@ def paint_landscape(scene: dict, domain: Domain, size: int, rng: np.random.Gener
     ground = y >= edge
     if summer:
         green = np.array([0.3, 0.5, 0.18]) * rng.uniform(0.8, 1.15)
-        shade = 1 + 0.2 * window("grass", size, rng, zoom=rng.uniform(0.5, 1.0)) + 0.1 * lowpass_noise(size, rng, scale=0.3)
+        shade = 1 + 0.2 * window("grass", size, rng, magnify=rng.uniform(1.0, 2.0)) + 0.1 * lowpass_noise(size, rng, scale=0.3)
         meadow = green * shade[..., None]
     else:
         blue = 0.06 * np.clip(lowpass_noise(size, rng, scale=0.2), -2, 2)  # drifts: blue in the hollows
-        meadow = np.array([0.92, 0.93, 0.96]) * (1 + 0.03 * window("grain", size, rng, zoom=0.6))[..., None] - np.array([0.08, 0.04, 0.0]) * blue[..., None]
+        meadow = np.array([0.92, 0.93, 0.96]) * (1 + 0.03 * window("grain", size, rng, magnify=1.7))[..., None] - np.array([0.08, 0.04, 0.0]) * blue[..., None]
     image = np.where(ground[..., None], meadow, image)
     if scene["lake"] is not None:
         cx, cy, rx, ry = scene["lake"]
         water = coverage((np.hypot((x - cx) / rx, (y - cy) / ry) - 1) * ry, size)[..., None]
         if summer:
-            glints = rng.uniform(0.05, 0.2) * np.maximum(window("ripples", size, rng, zoom=0.8), 0)
+            glints = rng.uniform(0.05, 0.2) * np.maximum(window("ripples", size, rng, magnify=1.25), 0)
             lake = np.array([0.2, 0.38, 0.6]) * (1 + glints)[..., None]
         else:
-            lake = np.array([0.74, 0.82, 0.88]) * (1 + 0.05 * window("grain", size, rng, zoom=1.0))[..., None]
+            lake = np.array([0.74, 0.82, 0.88]) * (1 + 0.05 * window("grain", size, rng))[..., None]
         image = image * (1 - water) + lake * water
     # trees, far to near, each painted inside its bounding box only
     mask = np.zeros((size, size))
-    leaves = window("foliage", size, rng, zoom=0.6)
+    leaves = window("foliage", size, rng, magnify=1.7)
     for tree in scene["trees"]:
         cx, base, height, conifer = tree
         rows = slice(max(0, int((base - 1.05 * height) * size)), min(size, int(base * size) + 2))

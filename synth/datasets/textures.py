@@ -29,6 +29,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from ..colors import RGB_TO_YIQ
+
 __all__ = ["BANK_SIZE", "TEXTURES", "bank", "lowpass_noise", "window"]
 
 #: Side of every synthesised texture, in pixels.
@@ -53,9 +55,9 @@ _LOCK = threading.Lock()
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
-    """uint8 (H, W[, 3]) -> float32 (H, W) luminance in [0, 1] (Rec. 601)."""
+    """uint8 (H, W[, 3]) -> float32 (H, W) luminance in [0, 1] (Rec. 601, Y of YIQ)."""
     values = image.astype(np.float32) / 255.0
-    return values if values.ndim == 2 else values @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    return values if values.ndim == 2 else values @ RGB_TO_YIQ[0].numpy().astype(np.float32)
 
 
 def _synthesise(name: str) -> np.ndarray:
@@ -113,9 +115,9 @@ def _write_atomically(values: np.ndarray, path: str) -> None:
         pass
 
 
-@functools.lru_cache(maxsize=64)
-def _scaled(name: Texture, factor: float) -> np.ndarray:
-    """The bank resampled by ``factor`` (area-averaged when shrinking) and tiled 2 x 2 (periodic)."""
+@functools.lru_cache(maxsize=128)
+def _shrunk(name: Texture, factor: float) -> np.ndarray:
+    """The bank shrunk by ``factor`` <= 1 (area-averaged), normalised, tiled 2 x 2 (it is periodic)."""
     texture = bank(name)
     side = max(8, round(BANK_SIZE * factor))
     if side != BANK_SIZE:
@@ -129,7 +131,7 @@ def _scaled(name: Texture, factor: float) -> np.ndarray:
     return tiled
 
 
-def window(name: Texture, size: int, rng: np.random.Generator, *, zoom: float = 1.0, shape: tuple[int, int] | None = None) -> np.ndarray:
+def window(name: Texture, size: int, rng: np.random.Generator, *, magnify: float = 1.0, shape: tuple[int, int] | None = None) -> np.ndarray:
     """A random window of texture ``name`` for an image of ``size`` pixels.
 
     Parameters
@@ -138,31 +140,36 @@ def window(name: Texture, size: int, rng: np.random.Generator, *, zoom: float = 
         A texture of :data:`TEXTURES`.
     size
         The output image's side: sets the scale (one bank pixel = one output pixel
-        at 256 px, times ``zoom``).
+        at 256 px, times ``magnify``), so features keep their size in the scene.
     rng
-        Draws the offset and the orientation.
-    zoom
-        > 1 magnifies the texture (larger features), < 1 shrinks it.
+        Draws the offset and the orientation (one of the 8 symmetries of the square).
+    magnify
+        > 1 magnifies the texture (larger features), < 1 makes it finer.
     shape
         (height, width) of the window; default (size, size).
 
     Returns
     -------
     numpy.ndarray
-        float32 array of ``shape``, about zero mean and unit deviation (a view where possible).
+        float32 array of ``shape``, about zero mean and unit deviation.
     """
     height, width = shape or (size, size)
-    factor = size / _REFERENCE / zoom
-    # Round the scale to a small set of factors so that the cache stays small.
-    factor = float(2.0 ** (round(np.log2(factor) * 4) / 4))
-    tiled = _scaled(name, factor)
-    period = tiled.shape[0] // 2
-    k = int(rng.integers(8))
+    # Scales are rounded to quarter octaves, so that few shrunk banks are cached.
+    factor = float(2.0 ** (round(np.log2(size / _REFERENCE * magnify) * 4) / 4))
     span = max(height, width)
-    if span > period:  # a window larger than the texture's period repeats it
-        tiled = np.tile(tiled, (span // period + 1, span // period + 1))
-    top, left = (int(v) for v in rng.integers(period, size=2))
-    out = tiled[top : top + span, left : left + span]
+    k = int(rng.integers(8))
+    top, left = (int(v) for v in rng.integers(BANK_SIZE, size=2))
+    if factor <= 1:
+        tiled = _shrunk(name, factor)
+        period = tiled.shape[0] // 2
+        if span > period:  # a window larger than the texture's period repeats it
+            tiled = np.tile(tiled, (span // period + 1, span // period + 1))
+        out = tiled[top % period : top % period + span, left % period : left % period + span]
+    else:  # magnified: only the window's share of the bank is resampled
+        tiled = _shrunk(name, 1.0)
+        crop = int(np.ceil(span / factor)) + 2
+        patch = torch.from_numpy(np.array(tiled[top : top + crop, left : left + crop]))[None, None]
+        out = F.interpolate(patch, scale_factor=factor, mode="bilinear", align_corners=False)[0, 0, :span, :span].numpy()
     out = np.rot90(out, k % 4)
     if k >= 4:
         out = out.T
