@@ -11,7 +11,7 @@ from torchvision.transforms.functional import gaussian_blur
 
 from synth.datasets import measures as M
 from synth.datasets import paired, unpaired
-from synth.datasets.base import stream, to_tensor
+from synth.datasets.base import grid, stream, to_tensor
 from synth.datasets.coats import draw_animals, paint_scene
 
 SIZE = 64
@@ -156,3 +156,24 @@ def test_correspondence_rewards_a_faithful_translation_and_catches_one_that_igno
     # the identity corresponds perfectly and is never striped
     identity = M.correspondence(x, x)
     assert identity["iou"] == 1.0 and identity["attributes"] == 1.0 and identity["domain_b_share"] == 0.0
+
+
+def test_correspondence_catches_the_issues_gan_only_prototype() -> None:
+    """Issue 14: a GAN loss alone made every brown animal a striped blob at the right place, without head or legs."""
+    y, x = grid(SIZE)
+    images, blobs = [], []
+    for index in range(30):
+        animals = draw_animals(stream("coats", 12, index, "A/animals"))
+        image, alpha = paint_scene(animals, "A", SIZE, stream("coats", 12, index, "A/paint"))
+        body = np.zeros((SIZE, SIZE), dtype=bool)
+        for animal in animals:  # the body ellipse alone
+            cx, cy, a, b, tilt = animal.body
+            u, v = (x - cx) * np.cos(tilt) + (y - cy) * np.sin(tilt), -(x - cx) * np.sin(tilt) + (y - cy) * np.cos(tilt)
+            body |= (u / a) ** 2 + (v / b) ** 2 <= 1
+        blob = np.where(alpha[..., None] > 0, np.median(image[alpha == 0], axis=0), image)
+        blob[body] = np.where((np.sin(2 * np.pi * 16 * x) > 0)[body][:, None], 0.9, 0.08)
+        images.append(to_tensor(image))
+        blobs.append(to_tensor(blob))
+    scores = M.correspondence(torch.stack(images), torch.stack(blobs))
+    assert scores["domain_b_share"] >= 0.95  # it does look striped ...
+    assert scores["iou"] < 0.7 and scores["attributes"] < 0.5, scores  # ... but it is not this animal
