@@ -69,9 +69,10 @@ class Road:
 class Layout:
     """A city drawn in the unit square: what a map shows, independent of any aerial.
 
-    ``angle`` rotates the street grid; ``grid_u``/``grid_v`` are the grid's roads,
-    ``roads`` all roads (grid and avenue); ``blocks`` (N, 5) rows ``u0, u1, v0, v1,
-    kind`` in grid coordinates; ``buildings`` (M, 4) rows ``u0, u1, v0, v1``; ``river``
+    ``angle`` rotates the street grid (grid coordinates u, v are the image's rotated
+    about its centre); ``roads`` are all roads, the grid's and the avenue;
+    ``blocks`` (N, 5) rows ``u0, u1, v0, v1, kind`` (kind: a label of :data:`CLASSES`);
+    ``buildings`` (M, 4) rows ``u0, u1, v0, v1``; ``river``
     ``(nx, ny, offset, amplitude, wavelength, phase, half, bank)`` or ``None``;
     ``lake`` ``(cx, cy, rx, ry, angle, ring)`` or ``None``; ``avenue`` a :class:`Road` or ``None``.
     """
