@@ -30,6 +30,7 @@ VERBS: list[str] = [
     "synth.cli.style_cmd",
     "synth.cli.gan_cmd",
     "synth.cli.translate_cmd",
+    "synth.cli.dataset_cmd",
 ]
 
 
