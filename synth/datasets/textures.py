@@ -71,9 +71,9 @@ def _synthesise(name: str) -> np.ndarray:
 
 
 def _cache_path(name: str) -> str:
-    from ..examples import _examples_dir
+    from ..examples import examples_dir
 
-    return str(_examples_dir() / "texture-bank" / f"{name}-v{_VERSION}-{BANK_SIZE}.png")
+    return str(examples_dir() / "texture-bank" / f"{name}-v{_VERSION}-{BANK_SIZE}.png")
 
 
 @functools.cache
