@@ -14,17 +14,13 @@ Prints a markdown table; each time is the best of ``--repeats`` runs after a war
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from synth.gan import generate, latent  # noqa: E402
-from synth.models import create_model  # noqa: E402
+from synth.gan import generate, latent
+from synth.models import create_model
 
 
 def best_of(fn, repeats: int) -> float:

@@ -22,19 +22,15 @@ from __future__ import annotations
 
 import argparse
 import platform
-import sys
 import time
-from pathlib import Path
 
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from synth import create_model  # noqa: E402
-from synth.features import FeatureExtractor  # noqa: E402
-from synth.gatys import TextureLoss, synthesize  # noqa: E402
-from synth.images import load_image, resize  # noqa: E402
+from synth import create_model
+from synth.features import FeatureExtractor
+from synth.gatys import TextureLoss, synthesize
+from synth.images import load_image, resize
 
 LAYERS = ("conv1_1", "pool1", "pool2", "pool3", "pool4")
 STYLE_WEIGHT = 1e6  # the tutorial's

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -23,10 +22,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from synth.heeger_bergen import synthesize, synthesize_with_details, subband_distances  # noqa: E402
-from synth.pyramid import SteerablePyramid  # noqa: E402
+from synth.heeger_bergen import subband_distances, synthesize, synthesize_with_details
+from synth.pyramid import SteerablePyramid
 
 
 def median_seconds(run: Callable[[], object], repeats: int) -> float:

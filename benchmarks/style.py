@@ -21,18 +21,15 @@ import argparse
 import platform
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from synth import runtime  # noqa: E402
-from synth.cache import get_model  # noqa: E402
-from synth.examples import example_path  # noqa: E402
-from synth.ghiasi import fast_transfer  # noqa: E402
-from synth.images import load_image  # noqa: E402
-from synth.style import transfer  # noqa: E402
+from synth import runtime
+from synth.cache import get_model
+from synth.examples import example_path
+from synth.ghiasi import fast_transfer
+from synth.images import load_image
+from synth.style import transfer
 
 
 def _timed_transfer(content: torch.Tensor, style: torch.Tensor, device: str, **options) -> tuple[float, list[float]]:
