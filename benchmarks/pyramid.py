@@ -3,7 +3,7 @@
 Compares, in one run, our torch pyramid (decompose + reconstruct) with pyrtools'
 ``SteerablePyramidFreq`` at 256^2 and 512^2, and times a full Heeger & Bergen
 synthesis of a 256x256 colour texture with binned and exact subband matching, with
-the subband-histogram distance each reaches (``synth.heeger_bergen.subband_distances``:
+the subband-histogram distance each reaches (``synth.subbands.subband_distances``:
 mean over subbands of the quantile distance to the example, in example standard
 deviations). Prints markdown tables.
 
@@ -22,8 +22,9 @@ from typing import Callable
 import numpy as np
 import torch
 
-from synth.heeger_bergen import subband_distances, synthesize, synthesize_with_details
+from synth.heeger_bergen import synthesize, synthesize_with_details
 from synth.pyramid import SteerablePyramid
+from synth.subbands import subband_distances
 
 
 def median_seconds(run: Callable[[], object], repeats: int) -> float:

@@ -44,13 +44,13 @@ def _timed_transfer(content: torch.Tensor, style: torch.Tensor, device: str, **o
 
 def per_step(content: torch.Tensor, style: torch.Tensor, side: int, probe: int, device: str) -> float:
     """Seconds per full-size L-BFGS step (steady state: the first report, which includes the start-up, is dropped)."""
-    _, stamps = _timed_transfer(content, style, device, scales=(side,), steps=probe + 1)
+    _, stamps = _timed_transfer(content, style, device, sizes=(side,), steps=probe + 1)
     return (stamps[-1] - stamps[0]) / (len(stamps) - 1)
 
 
 def schedule(content: torch.Tensor, style: torch.Tensor, side: int, device: str) -> float:
-    """Seconds for the tab's default at this size: 100 steps, scales side/2 then side."""
-    seconds, _ = _timed_transfer(content, style, device, scales=(side // 2, side), steps=100)
+    """Seconds for the tab's default at this size: 100 steps, sides side/2 then side."""
+    seconds, _ = _timed_transfer(content, style, device, sizes=(side // 2, side), steps=100)
     return seconds
 
 

@@ -64,7 +64,7 @@ def _saved(image) -> str:
 
 
 def _status(progress) -> str:
-    return f"step {progress.step}/{progress.total} · scale {progress.scale + 1}/{progress.scales} · loss {progress.loss:.3g}"
+    return f"step {progress.step}/{progress.total} · {progress.stage} · loss {progress.loss:.3g}"
 
 
 @gpu(duration=120)
@@ -75,7 +75,7 @@ def run(path, backbone, layers, steps, size, seed, tileable, histogram, scales, 
     example = load_image(require_image(path, "a texture"), max_side=size)
     history: list = []
     options = dict(
-        size=(size, size), backbone=backbone, layers=_layers_for(backbone, layers), steps=steps, scales=int(scales),
+        size=(size, size), backbone=backbone, layers=_layers_for(backbone, layers), steps=steps, halvings=int(scales) - 1,
         optimizer=optimizer, pooling=pooling, tileable=bool(tileable), histogram=bool(histogram), seed=int(seed or 0), every=10,
     )  # fmt: skip
     for item in stream(synthesize, example, **options):
@@ -97,7 +97,7 @@ def series(path, backbone, steps, size, seed, pooling):
     example = load_image(require_image(path, "a texture"), max_side=size)
     done: list = [(to_pil(example), "example")]
     # One scale, as in the paper (see synth.gatys.high_to_low); half the steps per layer set.
-    options = dict(size=(size, size), backbone=backbone, steps=max(10, steps // 2), scales=1, pooling=pooling, seed=int(seed or 0))
+    options = dict(size=(size, size), backbone=backbone, steps=max(10, steps // 2), halvings=0, pooling=pooling, seed=int(seed or 0))
     for layers in HIGH_TO_LOW:
         label = " + ".join(layers)
         for item in stream(synthesize, example, layers=layers, **options):

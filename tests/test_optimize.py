@@ -52,14 +52,14 @@ def test_texture_of_20_steps_at_64_px_is_unchanged() -> None:
 def test_adam_tileable_texture_is_unchanged() -> None:
     """Adam, periodic padding and upsampling, 64x48 output, two scales, seed 1."""
     texture = load_image(example_path("brick"), max_side=64)
-    out = synthesize(texture, size=(64, 48), steps=20, seed=1, optimizer="adam", scales=2, tileable=True)
+    out = synthesize(texture, size=(64, 48), steps=20, seed=1, optimizer="adam", halvings=1, tileable=True)
     _check(out, 0.4408379793167114, {(0, 0, 0): 0.5606964826583862, (1, 31, 17): 0.24126072227954865, (2, 47, 63): 0.3711030185222626})
 
 
 def test_style_transfer_of_10_steps_is_unchanged() -> None:
     """Chelsea in the style of the drawn swirls, 96 px inputs, sides 48 then 96, content start."""
     content, style = load_image(example_path("chelsea"), max_side=96), load_image(example_path("swirls"), max_side=96)
-    out = transfer(content, style, scales=(48, 96), steps=10)
+    out = transfer(content, style, sizes=(48, 96), steps=10)
     assert out.shape == (1, 3, 64, 96)
     _check(out, 0.4540698826313019, {(0, 0, 0): 0.5814446210861206, (1, 31, 17): 0.5580174922943115,
                                       (2, 63, 95): 0.529261589050293, (0, 40, 5): 0.5983148813247681})  # fmt: skip
