@@ -154,7 +154,7 @@ class ColourPCA:
 # --- the algorithm -----------------------------------------------------------------
 
 
-def _as_image(image: object, dtype: torch.dtype) -> Tensor:
+def _as_image(image: object) -> Tensor:
     """(C, H, W) tensor in [0, 1], C in {1, 3}, from a tensor, an array or a PIL image."""
     if not isinstance(image, Tensor):
         array = np.asarray(image)  # (H, W[, C]); PIL images convert too
@@ -169,7 +169,7 @@ def _as_image(image: object, dtype: torch.dtype) -> Tensor:
             "expected a float (C, H, W) or (1, C, H, W) tensor or an (H, W[, C]) array "
             f"with C in {{1, 3}}, got shape {tuple(image.shape)} and dtype {image.dtype}"
         )
-    image = image.to(dtype)
+    image = image.to(torch.float32)
     if not bool(((image >= 0) & (image <= 1)).all()):
         raise ValueError(
             f"expected values in [0, 1], got [{image.min().item():.3g}, {image.max().item():.3g}]"
@@ -219,7 +219,7 @@ def synthesize_with_details(
 def _run(image: object, opts: HeegerBergenOptions, callback: Callback | None, *, details: bool) -> tuple[Tensor, HBResult | None]:
     """The synthesis of [2]: the texture and, with ``details``, an :class:`HBResult`."""
     pyramid = SteerablePyramid(opts.scales, opts.orientations)
-    x = _as_image(image, torch.float32)
+    x = _as_image(image)
     step = 2**opts.scales
     height, width = (x.shape[1] // step) * step, (x.shape[2] // step) * step
     if min(height, width) < 4 * step:

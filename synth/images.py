@@ -38,7 +38,6 @@ __all__ = [
     "squeeze_grey",
     "resize",
     "to_pil",
-    "from_pil",
     "save_image",
 ]
 
@@ -271,11 +270,6 @@ def to_pil(image: torch.Tensor) -> Image.Image:
     array = (image.detach().float().clamp(0, 1) * 255.0).round().to(torch.uint8)
     array = array.permute(1, 2, 0).cpu().numpy()
     return Image.fromarray(array[..., 0] if array.shape[2] == 1 else array)
-
-
-def from_pil(image: Image.Image) -> torch.Tensor:
-    """PIL image (any mode) -> (1, 3, H, W) float32 in [0, 1] through :func:`load_image`."""
-    return load_image(image)
 
 
 def save_image(image: torch.Tensor, path: str | os.PathLike) -> Path:

@@ -63,7 +63,7 @@ STYLE_LAYERS: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "re
 CPU_CAP, GPU_CAP = 512, 1024
 
 
-def default_layers(backbone: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _default_layers(backbone: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(content layers, style layers) of the paper where ``backbone`` has them, else its default layers."""
     spec = model_spec(backbone)
     if all(layer in spec.layers for layer in CONTENT_LAYERS + STYLE_LAYERS):
@@ -110,7 +110,7 @@ class StyleOptions(PixelOptions):
             )
         if self.style_scale * self.sizes[-1] > 2 * cap:
             raise OptionError(f"style scale {self.style_scale} would make the style image {round(self.style_scale * self.sizes[-1])} px, more than {2 * cap} px; choose a smaller style scale")
-        content, style = default_layers(self.backbone)
+        content, style = _default_layers(self.backbone)
         layers_of(self.backbone, self.content_layers or content, what="content layers")
         style = layers_of(self.backbone, self.style_layers or style, what="style layers")
         if self.style_layer_weights is not None and len(self.style_layer_weights) != len(style):
@@ -240,7 +240,7 @@ def transfer(
 
     dev = runtime.device(opts.device)
     model = get_model(opts.backbone, device=dev)
-    default_content, default_style = default_layers(opts.backbone)
+    default_content, default_style = _default_layers(opts.backbone)
     content_layers = opts.content_layers or default_content
     style_layers = opts.style_layers or default_style
     layer_weights = dict(zip(style_layers, opts.style_layer_weights or ()))

@@ -5,6 +5,7 @@ and a smoke run of the load benchmark."""
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import ipaddress
 import socket
@@ -57,8 +58,14 @@ def test_every_queued_event_runs_in_a_lane(built: gr.Blocks) -> None:
     assert all(fn.concurrency_limit == limits[fn.concurrency_id] for fn in queued)
 
 
+def test_cpu_count_is_the_affinity_capped_by_the_cgroup_quota(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: set(range(8)))
+    for quota, expected in (("200000 100000", 2), ("max 100000", 8), ("50000 100000", 1), ("broken", 8)):
+        monkeypatch.setattr(runtime, "open", lambda path, text=quota: io.StringIO(text + "\n"), raising=False)
+        assert runtime.cpu_count() == expected, quota
+
+
 def test_cpu_configuration() -> None:
-    assert runtime.cpu_count() >= 1
     before = torch.get_num_threads()
     try:
         assert runtime.set_threads(1)[0] == 1
