@@ -13,11 +13,12 @@ deviations). Prints markdown tables.
 from __future__ import annotations
 
 import argparse
+import functools
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -65,13 +66,13 @@ def pyramid_table(repeats: int) -> None:
     for side in (256, 512):
         image = np.random.default_rng(0).random((side, side))
 
-        def reference() -> None:
+        def reference(image: np.ndarray = image) -> None:
             pyrtools.pyramids.SteerablePyramidFreq(image, height=4, order=3).recon_pyr()
 
         ours = {}
         for dtype in (torch.float64, torch.float32):
             x = torch.from_numpy(image).to(dtype)[None, None]
-            ours[dtype] = median_seconds(lambda: pyramid.reconstruct(pyramid.decompose(x)), repeats)
+            ours[dtype] = median_seconds(lambda x=x: pyramid.reconstruct(pyramid.decompose(x)), repeats)
         theirs = median_seconds(reference, max(3, repeats // 3))
         print(
             f"| {side}x{side} | {theirs * 1e3:.1f} | {ours[torch.float64] * 1e3:.2f} | "
@@ -84,7 +85,7 @@ def synthesis_table(repeats: int) -> None:
     print("| subband matching | time (s) | subband distance: output | noise start |")
     print("|---|---|---|---|")
     for method in ("binned", "exact"):
-        seconds = median_seconds(lambda: synthesize(texture, subband_matching=method), repeats)
+        seconds = median_seconds(functools.partial(synthesize, texture, subband_matching=method), repeats)
         result = synthesize_with_details(texture, subband_matching=method)
         output = subband_distances(result.output_pyramid, result.input_pyramid).mean()
         start = subband_distances(result.noise_pyramid, result.input_pyramid).mean()

@@ -12,7 +12,18 @@ import time
 
 import gradio as gr
 
-from demos.common import ImageUpload, Slider, availability_markdown, generators_header, lane, launch_alone, missing_weights, require_image, reset_button, ui_errors
+from demos.common import (
+    ImageUpload,
+    Slider,
+    availability_markdown,
+    generators_header,
+    lane,
+    launch_alone,
+    missing_weights,
+    require_image,
+    reset_button,
+    ui_errors,
+)
 from synth.examples import example_paths
 from synth.images import load_image, to_pil
 from synth.runtime import gpu

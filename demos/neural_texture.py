@@ -4,7 +4,6 @@ and what the network sees. UI only; the work is done by :mod:`synth.gatys` and
 
 from __future__ import annotations
 
-
 import gradio as gr
 from PIL import Image
 

@@ -14,7 +14,19 @@ import time
 import gradio as gr
 import numpy as np
 
-from demos.common import ImageUpload, Number, Slider, availability_markdown, generators_header, lane, launch_alone, missing_weights, require_image, reset_button, ui_errors
+from demos.common import (
+    ImageUpload,
+    Number,
+    Slider,
+    availability_markdown,
+    generators_header,
+    lane,
+    launch_alone,
+    missing_weights,
+    require_image,
+    reset_button,
+    ui_errors,
+)
 from synth.examples import example_paths
 from synth.images import load_image, to_pil
 from synth.runtime import gpu

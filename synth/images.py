@@ -22,7 +22,6 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 import torch
@@ -44,7 +43,7 @@ __all__ = [
 #: Largest input accepted, in pixels (width x height), checked before decoding.
 MAX_PIXELS = 40_000_000
 
-ImageSource = Union[str, os.PathLike, bytes, Image.Image, np.ndarray, torch.Tensor]
+ImageSource = str | os.PathLike | bytes | Image.Image | np.ndarray | torch.Tensor
 
 # Truncated files must fail loudly rather than decode as half-grey images.
 ImageFile.LOAD_TRUNCATED_IMAGES = False

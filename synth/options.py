@@ -54,7 +54,7 @@ __all__ = [
     "shorten",
 ]
 
-O = TypeVar("O", bound="Options")
+OptionsT = TypeVar("OptionsT", bound="Options")
 
 #: Longest text an option takes unless its :func:`option` says otherwise.
 MAX_TEXT = 200
@@ -357,14 +357,14 @@ class Options:
             raise OptionError(f"{cls.__name__} has no option {shorten(name)}{hint}")
 
     @classmethod
-    def build(cls: type[O], values: Mapping[str, Any] | None = None, /, **changes: Any) -> O:
+    def build(cls: type[OptionsT], values: Mapping[str, Any] | None = None, /, **changes: Any) -> OptionsT:
         """An instance from untrusted ``values`` (and ``changes``), unknown names refused."""
         merged = {**(values or {}), **changes}
         cls._known(list(merged))
         return cls(**merged)
 
     @classmethod
-    def of(cls: type[O], options: O | None, changes: Mapping[str, Any]) -> O:
+    def of(cls: type[OptionsT], options: OptionsT | None, changes: Mapping[str, Any]) -> OptionsT:
         """What an engine runs with: ``options`` (default: the defaults) with ``changes`` applied.
 
         Engines take ``options=None, **changes`` so that both ``synthesize(x, opts)``
@@ -376,7 +376,7 @@ class Options:
             return options if options is not None else cls()
         return options.replace(**changes) if options is not None else cls.build(changes)
 
-    def replace(self: O, **changes: Any) -> O:
+    def replace(self: OptionsT, **changes: Any) -> OptionsT:
         """A copy with ``changes``, validated."""
         self._known(list(changes))
         return dataclasses.replace(self, **changes)
@@ -386,7 +386,7 @@ class Options:
         return {name: list(v) if isinstance(v, tuple) else v for name, v in ((n, getattr(self, n)) for n in self.info())}
 
     @classmethod
-    def from_dict(cls: type[O], data: Mapping[str, Any]) -> O:
+    def from_dict(cls: type[OptionsT], data: Mapping[str, Any]) -> OptionsT:
         """The inverse of :meth:`to_dict` (validated; unknown names refused)."""
         return cls.build(data)
 
@@ -456,7 +456,7 @@ def as_flags(message: str) -> str:
     return _LABEL.sub(lambda match: "--" + match.group(1).replace("_", "-"), message)
 
 
-def from_arguments(cls: type[O], namespace: argparse.Namespace, /, **changes: Any) -> O:
+def from_arguments(cls: type[OptionsT], namespace: argparse.Namespace, /, **changes: Any) -> OptionsT:
     """The options given on the command line (validated; the rest ``cls``'s defaults), with ``changes`` on top."""
     values = {name: getattr(namespace, name) for name in cls.info() if hasattr(namespace, name)}
     return cls.build(values, **changes)

@@ -13,7 +13,6 @@ import re
 import time
 from pathlib import Path
 
-import pytest
 from gradio_client import Client, handle_file
 
 from tests import bad_inputs as corpus

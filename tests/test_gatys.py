@@ -8,8 +8,8 @@ import torch
 
 from synth import create_model
 from synth.features import FeatureExtractor
-from synth.histograms import match_histogram
 from synth.gatys import HIGH_TO_LOW, HighToLowOptions, TextureLoss, TextureOptions, gram_loss, gram_matrix, high_to_low, synthesize
+from synth.histograms import match_histogram
 from synth.images import save_image
 from synth.optimize import Objective, optimize
 from synth.options import OptionError

@@ -7,8 +7,8 @@ import pytest
 import torch
 from skimage import data
 
-from synth.histograms import match_histogram
 from synth.heeger_bergen import ColourPCA, HeegerBergenOptions, periodic_smooth_decomposition, synthesize, synthesize_with_details
+from synth.histograms import match_histogram
 from synth.options import OptionError
 from synth.progress import Progress, StopEarly
 from synth.pyramid import SteerablePyramid

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import importlib
 import io
-import os
 import ipaddress
+import os
 import socket
 import sys
 import types

@@ -16,10 +16,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from synth.images import load_image, resize
 from synth.examples import example_path
-from synth.translate import cycle, error_image, translate
+from synth.images import load_image, resize
 from synth.progress import Progress
+from synth.translate import cycle, error_image, translate
 from synth.translate.inference import TranslateOptions, record_statistics, reflect_pad
 from synth.translate.resnet import ResnetGenerator
 from synth.translate.tiling import blend_total, tile_starts, tiles
@@ -83,7 +83,7 @@ def test_tiles_cover_the_image_and_blend_to_one():
     assert tile_starts(1024, 512, 128) == [0, 384, 512]
     assert tile_starts(300, 512, 128) == [0]
     boxes = list(tiles((768, 1024), 512, 128))
-    assert {(t, l) for t, l, _, _ in boxes} == {(0, 0), (0, 384), (0, 512), (256, 0), (256, 384), (256, 512)}
+    assert {(top, left) for top, left, _, _ in boxes} == {(0, 0), (0, 384), (0, 512), (256, 0), (256, 384), (256, 512)}
     total = blend_total((768, 1024), 512, 128)
     assert total.min() > 0  # every pixel is covered by some tile's non-zero weight
     # two neighbours overlapping by exactly the overlap cross-fade to a sum of one
