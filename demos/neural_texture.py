@@ -13,6 +13,7 @@ from synth.examples import example_paths
 from synth.feature_vis import feature_maps, filter_grid, gram_heatmap, loss_figure
 from synth.gatys import HIGH_TO_LOW, synthesize
 from synth.images import load_image, to_pil
+from synth.models import model_spec
 from synth.runtime import gpu
 from synth.streaming import Done, stream
 
@@ -40,7 +41,8 @@ def _availability() -> str:
 
 
 def _layers_for(backbone: str, layers: list[str] | None) -> list[str] | None:
-    return None if backbone == "random-multiscale" else (layers or None)
+    """The checked layers where the backbone has them all (VGG), else its default layers (the random network's one)."""
+    return (layers or None) if set(LAYERS) <= set(model_spec(backbone).layers) else None
 
 
 def _check(size: float, steps: float) -> tuple[int, int]:
@@ -90,7 +92,7 @@ def run(path, backbone, layers, steps, size, seed, tileable, histogram, scales, 
 @ui_errors
 def series(path, backbone, steps, size, seed, pooling):
     """The High -> Low series (Gatys et al. 2015, Fig. 2): the gallery fills as each layer set finishes."""
-    if backbone == "random-multiscale":
+    if not set(HIGH_TO_LOW[-1]) <= set(model_spec(backbone).layers):
         raise gr.Error("High → Low needs a VGG backbone (it has pooling layers); the random network has a single layer.")
     size, steps = _check(size, steps)
     example = load_image(require_image(path, "a texture"), max_side=size)
@@ -115,8 +117,8 @@ def show(path, backbone, layer, pooling):
     filters = to_pil(filter_grid(model))
     if not path:
         return filters, None, None, "Upload or pick an image to see its feature maps and Gram matrix."
-    if backbone == "random-multiscale":
-        layer = "relu1"
+    if layer not in model_spec(backbone).layers:  # the random network has one layer
+        layer = model_spec(backbone).default_layers[-1]
     image = load_image(path, max_side=256)
     grid, top = feature_maps(model, image, layer, count=16, pooling=pooling)
     channels = ", ".join(f"{c}" for c, _ in top[:8])
