@@ -67,8 +67,8 @@ class TextureOptions(PixelOptions):
     size: tuple[int, ...] | None = option(None, low=MIN_SIDE, min_items=2, max_items=2, help="output width,height (default: the example's)")
     layers: tuple[str, ...] | None = option(None, min_items=1, max_items=32, max_length=16, help="layers whose Grams are matched (default: the backbone's; conv1_1,pool1..pool4 for VGG)")
     layer_weights: tuple[float, ...] | None = option(None, low=0, max_items=32, help="w_l, one per layer (default 1 each)")
-    # Two halvings (three scales) reach the loss of the paper's single scale in about
-    # half the steps (benchmarks/gatys.py); 0 is the paper's schedule.
+    # Two halvings (three scales): benchmarks/gatys.py reaches the single-scale
+    # baseline's loss in 2.9x less time with them (README, Benchmarks); 0 is the paper's.
     halvings: int = option(2, low=0, high=6, help="coarse-to-fine: times the output side is halved for the first scale (0 = one scale, as Gatys et al.)")
     tileable: bool = option(False, help="periodic output that tiles seamlessly (circular padding)")
     histogram: bool = option(False, help="finally match each colour channel's histogram to the example's")

@@ -4,12 +4,17 @@ Gatys et al. synthesise an image by minimising a loss on the features of a CNN o
 its *pixels*: a texture matches the Gram matrices of an example (2015), a stylised
 image also matches the features of a content photo (2016). Both run on
 :func:`optimize`: an :class:`Objective` per scale, a coarse-to-fine schedule of sizes
-(:func:`halving_sizes`, :func:`side_sizes`), L-BFGS or Adam, pixels kept in [0, 1],
-periodic padding for tileable textures, and a progress callback that may stop the
-run early (:class:`synth.progress.StopEarly`).
+(:func:`halving_sizes`, :func:`side_sizes`), L-BFGS [3] or Adam, pixels kept in
+[0, 1], periodic padding for tileable textures, and a progress callback that may stop
+the run early (:class:`synth.progress.StopEarly`).
 
 :class:`PixelOptions` holds what the two share; :class:`synth.gatys.TextureOptions`
 and :class:`synth.style.StyleOptions` add their own.
+
+Precision: the pixels, the optimiser's state, Gram matrices and losses are float32;
+only the backbone's forward and backward passes (inside :meth:`Objective.terms`) may
+run in lower precision, which is where a precision policy of :mod:`synth.runtime`
+belongs (none is applied yet: no option of any engine chooses a dtype).
 
 References
 ----------
@@ -69,8 +74,8 @@ class PixelOptions(Options):
 
     backbone: Backbone = option("vgg16-caffe", help="feature network (vgg16-caffe works wherever PyPI does)")
     steps: int = option(100, low=1, cap="steps", help="loss evaluations (forward + backward passes) over all scales")
-    # Half the budget at the finest scale: its steps cost 4x a coarser one's, and the
-    # coarse solution already holds the large structures (benchmarks/gatys.py).
+    # Half the budget at the finest scale: the schedule benchmarks/gatys.py measured
+    # (the tutorial's loss after 200 steps reached in 2.9x less time; README, Benchmarks).
     fine_share: float = option(0.5, above=0, high=1, help="share of the steps spent at the finest scale")
     optimizer: Optimizer = option("lbfgs", help="L-BFGS as Gatys et al., or Adam")
     lr: float | None = option(None, above=0, high=1000, help="learning rate (default 1 for L-BFGS, 0.02 for Adam on [0, 1] pixels)")

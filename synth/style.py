@@ -93,8 +93,8 @@ class StyleOptions(PixelOptions):
     # 128 then 256: a default click within a minute on a 2-core CPU Space (384 px took 84 s).
     sizes: tuple[int, ...] = option((128, 256), low=32, min_items=1, max_items=8, help="longer side of each scale, coarse to fine; the last is the output's")
     style_scale: float = option(1.0, low=0.1, high=4, help="style image size relative to the working image (larger: bigger brush strokes)")
-    # 30 % at the finest scale: its steps cost 4x the coarse one's, and the coarse
-    # result already carries the style's large structures.
+    # 30 % at the finest scale: with sides doubling, a step there costs about 4x one at
+    # the scale below (4x the pixels), so most evaluations are spent where they are cheap.
     fine_share: float = option(0.3, above=0, high=1, help="share of the steps spent at the finest scale")
     max_side: int | None = option(None, low=16, help="largest output side accepted (default 512 px on a CPU, 1024 on a GPU)")
 
@@ -102,19 +102,31 @@ class StyleOptions(PixelOptions):
         super().check()
         if list(self.sizes) != sorted(self.sizes):
             raise OptionError(f"sizes must be increasing sides of at least 32 pixels, like 256,512; got {list(self.sizes)}")
+        self._check_sides()
+        content, style = _default_layers(self.backbone)
+        layers_of(self.backbone, self.content_layers or content, what="content layers")
+        style = layers_of(self.backbone, self.style_layers or style, what="style layers")
+        if self.style_layer_weights is not None and len(self.style_layer_weights) != len(style):
+            raise OptionError(f"expected {len(style)} style layer weights (one per layer {list(style)}), got {len(self.style_layer_weights)}")
+
+    def _check_sides(self) -> None:
+        """The output side (and the style image's, at most twice it) within the device's cap.
+
+        Sides within :data:`CPU_CAP` fit every device, so the device is only asked for
+        above it: making options (the tabs' defaults at import) never touches CUDA,
+        which a ZeroGPU Space allows only inside its GPU-decorated handlers.
+        """
+        style_side = self.style_scale * self.sizes[-1]
+        if self.max_side is None and max(self.sizes[-1], style_side / 2) <= CPU_CAP:
+            return
         cap = self.max_side or size_cap(self.device)
         if self.sizes[-1] > cap:
             raise OptionError(
                 f"an output of {self.sizes[-1]} px is larger than the cap of {cap} px on this device (a step at 512 px takes about 2 s "
                 "on a 2-core CPU); choose a smaller size (or fast mode; the command line's --max-side raises the cap)"
             )
-        if self.style_scale * self.sizes[-1] > 2 * cap:
-            raise OptionError(f"style scale {self.style_scale} would make the style image {round(self.style_scale * self.sizes[-1])} px, more than {2 * cap} px; choose a smaller style scale")
-        content, style = _default_layers(self.backbone)
-        layers_of(self.backbone, self.content_layers or content, what="content layers")
-        style = layers_of(self.backbone, self.style_layers or style, what="style layers")
-        if self.style_layer_weights is not None and len(self.style_layer_weights) != len(style):
-            raise OptionError(f"expected {len(style)} style layer weights (one per layer {list(style)}), got {len(self.style_layer_weights)}")
+        if style_side > 2 * cap:
+            raise OptionError(f"style scale {self.style_scale} would make the style image {round(style_side)} px, more than {2 * cap} px; choose a smaller style scale")
 
 
 class ContentLoss:
