@@ -100,7 +100,6 @@ def measure(index: int, repeats: int) -> dict:
     """One row, in this process."""
     import torch
 
-    sys.path.insert(0, str(ROOT))
     from synth.cache import MODEL_CACHE, ModelCache
     from synth.models import model_spec
     from synth.weights import default_store

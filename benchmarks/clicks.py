@@ -19,14 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gradio_client import Client, handle_file
+from load import RANDOM_CLASS, Call, free_port, start_app
 
-from gradio_client import Client, handle_file  # noqa: E402
-from load import RANDOM_CLASS, Call, free_port, start_app  # noqa: E402
-
-from synth.examples import example_path  # noqa: E402
-from synth.weights import default_store  # noqa: E402
+from synth.examples import example_path
+from synth.weights import default_store
 
 
 def _file(name: str):

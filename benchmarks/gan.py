@@ -14,17 +14,14 @@ Prints a markdown table; each time is the best of ``--repeats`` runs after a war
 from __future__ import annotations
 
 import argparse
-import sys
+import functools
 import tempfile
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from synth.gan import generate, latent  # noqa: E402
-from synth.models import create_model  # noqa: E402
+from synth.gan import generate, latent
+from synth.models import create_model
 
 
 def best_of(fn, repeats: int) -> float:
@@ -53,7 +50,7 @@ def main() -> None:
     for batch in (1, 16, 64):
         z = torch.randn(batch, 100, device=dev)
         with torch.inference_mode():
-            seconds = best_of(lambda: dcgan(z), args.repeats)
+            seconds = best_of(functools.partial(dcgan, z), args.repeats)
         rows.append(("DCGAN faces-64 (real weights)", f"batch {batch}", seconds, f"{batch / seconds:.0f} img/s"))
 
     biggan = create_model("biggan/deep-128", pretrained=False, device=dev)
@@ -69,10 +66,10 @@ def main() -> None:
         z = latent.truncated_normal((batch, 128), generator=torch.Generator().manual_seed(0), truncation=0.4).to(dev)
         classes = generate.one_hot(list(range(batch))).to(dev)
         with torch.inference_mode():
-            ours = best_of(lambda: biggan(z, classes, 0.4), args.repeats)
+            ours = best_of(functools.partial(biggan, z, classes, 0.4), args.repeats)
             note = f"{batch / ours:.2f} img/s"
             if reference is not None:
-                theirs = best_of(lambda: reference(z, classes, 0.4), args.repeats)
+                theirs = best_of(functools.partial(reference, z, classes, 0.4), args.repeats)
                 diff = (biggan(z, classes, 0.4) - reference(z, classes, 0.4)).abs().max().item()
                 rows.append(("pytorch-pretrained-biggan 0.1.1, same weights", f"batch {batch}", theirs, f"{batch / theirs:.2f} img/s"))
                 note += f"; x{theirs / ours:.2f} vs reference, max |diff| {diff:.1e}"

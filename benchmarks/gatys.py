@@ -10,7 +10,7 @@ coarse-to-fine, a histogram-matched noise start, projection every 10 steps.
 
 Measured (a) time per full-size step (one forward + backward pass and the optimiser's
 update) inside each run, and (b) wall time until our synthesis (its default schedule:
-3 scales, half the steps at full size) reaches the loss the baseline has after
+two halvings: 3 scales, half the steps at full size) reaches the loss the baseline has after
 ``--steps`` steps; the loss checks every 10 steps are off the clock. One run; on a
 shared machine the numbers are indicative (``--threads 1`` avoids OpenMP threads
 waiting for each other when cores are oversubscribed).
@@ -22,19 +22,16 @@ from __future__ import annotations
 
 import argparse
 import platform
-import sys
 import time
-from pathlib import Path
 
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from synth import create_model  # noqa: E402
-from synth.features import FeatureExtractor  # noqa: E402
-from synth.gatys import TextureLoss, synthesize  # noqa: E402
-from synth.images import load_image, resize  # noqa: E402
+from synth import create_model
+from synth.features import FeatureExtractor
+from synth.gatys import TextureLoss, synthesize
+from synth.images import load_image, resize
+from synth.progress import StopEarly
 
 LAYERS = ("conv1_1", "pool1", "pool2", "pool3", "pool4")
 STYLE_WEIGHT = 1e6  # the tutorial's
@@ -118,10 +115,6 @@ def tutorial_weights(backbone: nn.Module) -> dict[str, float]:
     return {name: STYLE_WEIGHT * 4 / c**2 for name, c in channels.items()}
 
 
-class Reached(Exception):
-    pass
-
-
 def run_ours(texture: torch.Tensor, size: int, steps: int, target: float, score, device: str) -> dict:
     """Our synthesis until its loss (checked every 10 steps at full size, off the clock) <= target.
 
@@ -136,14 +129,12 @@ def run_ours(texture: torch.Tensor, size: int, steps: int, target: float, score,
             state["last"] = score(progress.image)
             if state["last"] <= target and state["reached"] is None:
                 state["reached"], state["step"] = state["spent"], progress.step
-                raise Reached
+                raise StopEarly
         state["since"] = time.perf_counter()
 
+    weights = tutorial_weights(create_model("vgg16-caffe"))
     options = dict(size=(size, size), backbone="vgg16-caffe", layers=LAYERS, pooling="max", norm="gatys", steps=steps, every=10, device=device)
-    try:
-        synthesize(texture, layer_weights=tutorial_weights(create_model("vgg16-caffe")), callback=check, **options)
-    except Reached:
-        pass
+    synthesize(texture, layer_weights=tuple(weights[layer] for layer in LAYERS), callback=check, **options)
     fine = state["fine"]  # the first full-size chunk also pays for the upsampling and the targets
     state["per_step"] = (fine[-1][1] - fine[0][1]) / (fine[-1][0] - fine[0][0]) if len(fine) > 1 else float("nan")
     return state

@@ -22,7 +22,6 @@ import os
 import random
 import shlex
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,14 +31,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from gradio_client import Client, handle_file
+from gradio_client.utils import Status
 
-from gradio_client import Client, handle_file  # noqa: E402
-from gradio_client.utils import Status  # noqa: E402
+from synth.examples import example_path
+from synth.weights import default_store
 
-from synth.examples import example_path  # noqa: E402
-from synth.weights import default_store  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent  # where app.py is
 
 RANDOM_CLASS = "(random class per cell)"
 TOY = ("ring", None, "gaussian", "non-saturating", 0.002, 0.002, 0)

@@ -21,18 +21,15 @@ import argparse
 import platform
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from synth import runtime  # noqa: E402
-from synth.cache import get_model  # noqa: E402
-from synth.examples import example_path  # noqa: E402
-from synth.ghiasi import fast_transfer  # noqa: E402
-from synth.images import load_image  # noqa: E402
-from synth.style import transfer  # noqa: E402
+from synth import runtime
+from synth.cache import get_model
+from synth.examples import example_path
+from synth.ghiasi import fast_transfer
+from synth.images import load_image
+from synth.style import transfer
 
 
 def _timed_transfer(content: torch.Tensor, style: torch.Tensor, device: str, **options) -> tuple[float, list[float]]:
@@ -47,13 +44,13 @@ def _timed_transfer(content: torch.Tensor, style: torch.Tensor, device: str, **o
 
 def per_step(content: torch.Tensor, style: torch.Tensor, side: int, probe: int, device: str) -> float:
     """Seconds per full-size L-BFGS step (steady state: the first report, which includes the start-up, is dropped)."""
-    _, stamps = _timed_transfer(content, style, device, scales=(side,), steps=probe + 1)
+    _, stamps = _timed_transfer(content, style, device, sizes=(side,), steps=probe + 1)
     return (stamps[-1] - stamps[0]) / (len(stamps) - 1)
 
 
 def schedule(content: torch.Tensor, style: torch.Tensor, side: int, device: str) -> float:
-    """Seconds for the tab's default at this size: 100 steps, scales side/2 then side."""
-    seconds, _ = _timed_transfer(content, style, device, scales=(side // 2, side), steps=100)
+    """Seconds for the tab's default at this size: 100 steps, sides side/2 then side."""
+    seconds, _ = _timed_transfer(content, style, device, sizes=(side // 2, side), steps=100)
     return seconds
 
 

@@ -39,7 +39,6 @@ def measure(generator: str, size: int, method: str, device: str, dtype: str) -> 
     """One row, in this process."""
     import torch
 
-    sys.path.insert(0, str(ROOT))
     from synth.translate import translate
     from synth.translate.resnet import ResnetGenerator
     from synth.translate.unet import UnetGenerator

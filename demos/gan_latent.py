@@ -144,7 +144,7 @@ def do_interpolate(model: str, class_choice: str, truncation: float, seed_a: flo
     frames = generate.interpolate(
         model, seeds=(seed_a, seed_b), steps=steps, method=method, truncation=truncation,
         class_name=_class_arg(model, class_choice), loop=loop,
-        callback=lambda done, total: progress(done / total, desc=f"frame {done} of {total}"),
+        callback=lambda p: progress(p.fraction, desc=f"frame {p.step} of {p.total}"),
     )  # fmt: skip
     progress(1.0, desc="encoding GIF and MP4")
     gif, mp4, strip = output_files(lambda folder: latent.export_walk(frames, folder, fps=24, name="walk"))
@@ -185,7 +185,7 @@ def _drawn_points(drawing):
 
 def _new_toy(target, drawing, noise, loss, lr_g, lr_d, seed) -> toy.ToyGAN:
     points = _drawn_points(drawing) if target == "drawn" else None
-    return toy.ToyGAN(target, points=points, noise=noise, loss=loss, lr_g=lr_g, lr_d=lr_d, seed=int(seed or 0))
+    return toy.ToyGAN(target=target, points=points, noise=noise, loss=loss, lr_g=lr_g, lr_d=lr_d, seed=int(seed or 0))
 
 
 @handler

@@ -19,6 +19,7 @@ from synth.examples import example_paths
 from synth.feature_vis import feature_maps, filter_grid, gram_heatmap, loss_figure
 from synth.gatys import HIGH_TO_LOW, synthesize
 from synth.images import load_image, to_pil
+from synth.models import model_spec
 from synth.runtime import gpu
 from synth.streaming import Done, stream
 
@@ -46,7 +47,8 @@ def _availability() -> str:
 
 
 def _layers_for(backbone: str, layers: list[str] | None) -> list[str] | None:
-    return None if backbone == "random-multiscale" else (layers or None)
+    """The checked layers where the backbone has them all (VGG), else its default layers (the random network's one)."""
+    return (layers or None) if set(LAYERS) <= set(model_spec(backbone).layers) else None
 
 
 def _check(size: float, steps: float) -> tuple[int, int]:
@@ -69,7 +71,7 @@ def _saved(image) -> str:
 
 
 def _status(progress) -> str:
-    return f"step {progress.step}/{progress.total} · scale {progress.scale + 1}/{progress.scales} · loss {progress.loss:.3g}"
+    return f"step {progress.step}/{progress.total} · {progress.stage} · loss {progress.loss:.3g}"
 
 
 def _early(item: Done) -> str:
@@ -84,7 +86,7 @@ def run(path, backbone, layers, steps, size, seed, tileable, histogram, scales, 
     example = load_image(require_image(path, "a texture"), max_side=size)
     history: list = []
     options = dict(
-        size=(size, size), backbone=backbone, layers=_layers_for(backbone, layers), steps=steps, scales=int(scales),
+        size=(size, size), backbone=backbone, layers=_layers_for(backbone, layers), steps=steps, halvings=int(scales) - 1,
         optimizer=optimizer, pooling=pooling, tileable=bool(tileable), histogram=bool(histogram), seed=int(seed or 0), every=10,
     )  # fmt: skip
     for item in stream_job(synthesize, example, tab="neural_texture", request=request, **options):
@@ -100,13 +102,13 @@ def run(path, backbone, layers, steps, size, seed, tileable, histogram, scales, 
 @handler
 def series(path, backbone, steps, size, seed, pooling, request: gr.Request):
     """The High -> Low series (Gatys et al. 2015, Fig. 2): the gallery fills as each layer set finishes."""
-    if backbone == "random-multiscale":
+    if not set(HIGH_TO_LOW[-1]) <= set(model_spec(backbone).layers):
         raise gr.Error("High → Low needs a VGG backbone (it has pooling layers); the random network has a single layer.")
     size, steps = _check(size, steps)
     example = load_image(require_image(path, "a texture"), max_side=size)
     done: list = [(image_file(example, "example.png"), "example")]
     # One scale, as in the paper (see synth.gatys.high_to_low); half the steps per layer set.
-    options = dict(size=(size, size), backbone=backbone, steps=max(10, steps // 2), scales=1, pooling=pooling, seed=int(seed or 0))
+    options = dict(size=(size, size), backbone=backbone, steps=max(10, steps // 2), halvings=0, pooling=pooling, seed=int(seed or 0))
     with job("neural_texture", request) as stop:
         deadline = time.monotonic() + limits.current().seconds
         for layers in HIGH_TO_LOW:
@@ -128,8 +130,8 @@ def show(path, backbone, layer, pooling):
     filters = image_file(filter_grid(model), "filters.png")
     if not path:
         return filters, None, None, "Upload or pick an image to see its feature maps and Gram matrix."
-    if backbone == "random-multiscale":
-        layer = "relu1"
+    if layer not in model_spec(backbone).layers:  # the random network has one layer
+        layer = model_spec(backbone).default_layers[-1]
     image = load_image(path, max_side=256)
     grid, top = feature_maps(model, image, layer, count=16, pooling=pooling)
     channels = ", ".join(f"{c}" for c, _ in top[:8])

@@ -79,7 +79,7 @@ def _run(image, model: str, mode: str, seed: float, side: float, progress: gr.Pr
         size=int(side),
         mode=mode,
         seed=int(seed),
-        callback=lambda p: progress(p.done / p.total, desc=p.stage),
+        callback=lambda p: progress(p.fraction, desc=p.stage),
     )
     seconds = time.perf_counter() - start
     height, width = output.shape[-2:]

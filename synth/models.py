@@ -81,7 +81,10 @@ def load_single_file(model: nn.Module, paths: Sequence[Path]) -> None:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A registered model.
+    """A registered model: how to build and load it, and what callers need to know about it.
+
+    Like timm's pretrained configs, the metadata is data next to the architecture, so
+    engines, tabs and tests read it here instead of testing names ("biggan/...").
 
     Attributes
     ----------
@@ -100,6 +103,25 @@ class ModelSpec:
         One line for the UI: what it is, trained on what, licence.
     half_ok
         float16 is safe on CUDA.
+    input_range
+        Pixel range the module's ``forward`` takes: (0, 1) for feature backbones (they
+        normalise inside), (-1, 1) for translation generators; ``None`` for a
+        generator that takes latents.
+    output_range
+        Pixel range of the images a generator returns (``None``: not a generator).
+    latent_dim
+        Length of a generator's z (0: none).
+    conditional
+        The generator takes a class as well as z (BigGAN).
+    num_classes
+        Classes a conditional generator knows (0: none).
+    default_truncation
+        Truncation a sampler uses by default (1: none; Brock et al. 2019).
+    layers
+        Named layers of a feature backbone, input to output (what
+        :class:`synth.features.FeatureExtractor` can read).
+    default_layers
+        The layers whose Gram matrices a texture matches by default.
     """
 
     name: str
@@ -109,6 +131,14 @@ class ModelSpec:
     task: str = ""
     summary: str = ""
     half_ok: bool = False
+    input_range: tuple[float, float] | None = (0.0, 1.0)
+    output_range: tuple[float, float] | None = None
+    latent_dim: int = 0
+    conditional: bool = False
+    num_classes: int = 0
+    default_truncation: float = 1.0
+    layers: tuple[str, ...] = ()
+    default_layers: tuple[str, ...] = ()
 
 
 _REGISTRY: dict[str, ModelSpec] = {}

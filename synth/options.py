@@ -34,6 +34,7 @@ import difflib
 import functools
 import math
 import numbers
+import re
 import types
 import typing
 from collections.abc import Hashable, Mapping, Sequence
@@ -48,11 +49,12 @@ __all__ = [
     "Options",
     "add_arguments",
     "from_arguments",
+    "as_flags",
     "option",
     "shorten",
 ]
 
-O = TypeVar("O", bound="Options")
+OptionsT = TypeVar("OptionsT", bound="Options")
 
 #: Longest text an option takes unless its :func:`option` says otherwise.
 MAX_TEXT = 200
@@ -90,6 +92,7 @@ def shorten(value: Any, limit: int = PREFIX) -> str:
 class _Spec:
     help: str = ""
     low: float | None = None
+    above: float | None = None
     high: float | None = None
     cap: str | None = None
     step: float | None = None
@@ -104,6 +107,7 @@ def option(
     *,
     help: str = "",  # noqa: A002 (argparse's word)
     low: float | None = None,
+    above: float | None = None,
     high: float | None = None,
     cap: str | None = None,
     step: float | None = None,
@@ -122,6 +126,8 @@ def option(
         One line for ``--help`` and the UI's info text.
     low, high
         Inclusive range of a number (of each item, for a tuple).
+    above
+        Exclusive lower bound (a learning rate above 0, a truncation in (0, 1]).
     cap
         Name of a :class:`synth.limits.Limits` attribute ("steps", "frames", "batch")
         that bounds the value from above while caps are on.
@@ -138,7 +144,7 @@ def option(
         raise TypeError(f"an option's default must be immutable (a tuple, not a {type(default).__name__})")
     if cap is not None and not hasattr(limits.DEFAULT, cap):
         raise TypeError(f"unknown cap {cap!r}; synth.limits.Limits has {', '.join(f.name for f in dataclasses.fields(limits.Limits))}")
-    spec = _Spec(help, low, high, cap, step, max_length, min_items, max_items, cli)
+    spec = _Spec(help, low, above, high, cap, step, max_length, min_items, max_items, cli)
     return dataclasses.field(default=default, metadata={"option": spec})
 
 
@@ -167,6 +173,11 @@ class OptionInfo:
     @property
     def low(self) -> float | None:
         return self.spec.low
+
+    @property
+    def above(self) -> float | None:
+        """Exclusive lower bound (``None``: none)."""
+        return self.spec.above
 
     @property
     def high(self) -> float | None:
@@ -244,9 +255,11 @@ class OptionInfo:
         else:
             value = int(value)
         # Compared before conversion: Python compares an int of any size with a float exactly.
-        low, high, cap = self.spec.low, self.spec.high, self.cap
+        low, above, high, cap = self.spec.low, self.spec.above, self.spec.high, self.cap
         if low is not None and value < low:
             raise OptionError(f"{label} must be at least {_number_text(low)}, got {shorten(value)}")
+        if above is not None and value <= above:
+            raise OptionError(f"{label} must be above {_number_text(above)}, got {shorten(value)}")
         if high is not None and value > high:
             raise OptionError(f"{label} must be at most {_number_text(high)}, got {shorten(value)}")
         if cap is not None and value > cap:
@@ -344,14 +357,14 @@ class Options:
             raise OptionError(f"{cls.__name__} has no option {shorten(name)}{hint}")
 
     @classmethod
-    def build(cls: type[O], values: Mapping[str, Any] | None = None, /, **changes: Any) -> O:
+    def build(cls: type[OptionsT], values: Mapping[str, Any] | None = None, /, **changes: Any) -> OptionsT:
         """An instance from untrusted ``values`` (and ``changes``), unknown names refused."""
         merged = {**(values or {}), **changes}
         cls._known(list(merged))
         return cls(**merged)
 
     @classmethod
-    def of(cls: type[O], options: O | None, changes: Mapping[str, Any]) -> O:
+    def of(cls: type[OptionsT], options: OptionsT | None, changes: Mapping[str, Any]) -> OptionsT:
         """What an engine runs with: ``options`` (default: the defaults) with ``changes`` applied.
 
         Engines take ``options=None, **changes`` so that both ``synthesize(x, opts)``
@@ -363,7 +376,7 @@ class Options:
             return options if options is not None else cls()
         return options.replace(**changes) if options is not None else cls.build(changes)
 
-    def replace(self: O, **changes: Any) -> O:
+    def replace(self: OptionsT, **changes: Any) -> OptionsT:
         """A copy with ``changes``, validated."""
         self._known(list(changes))
         return dataclasses.replace(self, **changes)
@@ -373,7 +386,7 @@ class Options:
         return {name: list(v) if isinstance(v, tuple) else v for name, v in ((n, getattr(self, n)) for n in self.info())}
 
     @classmethod
-    def from_dict(cls: type[O], data: Mapping[str, Any]) -> O:
+    def from_dict(cls: type[OptionsT], data: Mapping[str, Any]) -> OptionsT:
         """The inverse of :meth:`to_dict` (validated; unknown names refused)."""
         return cls.build(data)
 
@@ -403,9 +416,11 @@ def add_arguments(
 ) -> None:
     """Add one ``--flag`` per option of ``cls`` (``dest`` = the option's name).
 
-    Types, choices, defaults and help come from the dataclass: booleans become
-    ``--x / --no-x``, tuples comma-separated lists. ``skip`` leaves options out (the
-    verb sets them itself); ``flags`` renames a flag.
+    Types, choices, help and the default shown come from the dataclass: booleans become ``--x / --no-x``,
+    tuples comma-separated lists. Only the flags given on the command line land in
+    the namespace (``argparse.SUPPRESS``), so the defaults stay the dataclass's: a
+    verb may even build a subclass with other defaults from the same flags.
+    ``skip`` leaves options out (the verb sets them itself); ``flags`` renames a flag.
     """
     cls._known(list(skip))
     for name, info in cls.info().items():
@@ -414,12 +429,11 @@ def add_arguments(
         flag = (flags or {}).get(name) or "--" + name.replace("_", "-")
         default = info.default
         shown = ",".join(str(v) for v in default) if isinstance(default, tuple) else default
-        help_text = f"{info.help} (default: {shown})" if info.help else f"default: {shown}"
-        help_text = help_text.replace("%", "%%")
+        help_text = info.help if default is None else f"{info.help} (default: {shown})".lstrip()  # a None default is the help's to explain
+        kwargs: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS, "help": help_text.replace("%", "%%")}
         if info.kind is bool and not info.sequence:
-            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
             continue
-        kwargs: dict[str, Any] = {"dest": name, "default": default, "help": help_text}
         if info.sequence:
             kwargs["type"] = _list_of(info.kind)
             kwargs["metavar"] = "A,B,..."
@@ -430,7 +444,19 @@ def add_arguments(
         parser.add_argument(flag, **kwargs)
 
 
-def from_arguments(cls: type[O], namespace: argparse.Namespace, /, **changes: Any) -> O:
-    """The options ``add_arguments`` parsed (validated), with ``changes`` on top."""
+_LABEL = re.compile(r"\b[A-Z]\w*Options\.([a-z_]\w*)")
+
+
+def as_flags(message: str) -> str:
+    """``message`` with every ``XOptions.name`` written as the flag ``--name``, for the command line.
+
+    Engines name their option classes ``...Options``; nothing else in a message (a file
+    name like ``bad.png``) is touched.
+    """
+    return _LABEL.sub(lambda match: "--" + match.group(1).replace("_", "-"), message)
+
+
+def from_arguments(cls: type[OptionsT], namespace: argparse.Namespace, /, **changes: Any) -> OptionsT:
+    """The options given on the command line (validated; the rest ``cls``'s defaults), with ``changes`` on top."""
     values = {name: getattr(namespace, name) for name in cls.info() if hasattr(namespace, name)}
     return cls.build(values, **changes)

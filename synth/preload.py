@@ -40,7 +40,7 @@ def _warm_features(name: str) -> None:
     """Neural textures (and style transfer): two optimisation steps at 32 px, forward and backward."""
     from .gatys import synthesize
 
-    synthesize(_tiny(), size=(32, 32), steps=2, scales=1, backbone=name)
+    synthesize(_tiny(), size=(32, 32), steps=2, halvings=0, backbone=name)
 
 
 def _warm_gan(name: str) -> None:

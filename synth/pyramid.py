@@ -27,9 +27,9 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator, Union
 
 import torch
 import torch.nn.functional as F
@@ -37,7 +37,7 @@ from torch import Tensor
 
 __all__ = ["PyramidCoeffs", "SteerablePyramid", "filter_bank", "max_scales"]
 
-Key = Union[str, tuple[int, int]]
+Key = str | tuple[int, int]
 
 
 def max_scales(height: int, width: int) -> int:

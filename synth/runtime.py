@@ -8,17 +8,14 @@ earlier breaks that. :func:`device` is called when work starts, never at import.
 from __future__ import annotations
 
 import os
-import random
 from collections.abc import Callable
 from typing import TypeVar
 
-import numpy as np
 import torch
 
 __all__ = [
     "device",
     "default_dtype",
-    "seed_everything",
     "check_seed",
     "generator",
     "on_zero_gpu",
@@ -47,19 +44,6 @@ def device(requested: str | torch.device | None = None) -> torch.device:
 def default_dtype(dev: torch.device, *, half_ok: bool = False) -> torch.dtype:
     """float16 on CUDA for models that tolerate it, float32 everywhere else."""
     return torch.float16 if half_ok and dev.type == "cuda" else torch.float32
-
-
-def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, numpy and torch (all devices) and return a CPU generator with ``seed``.
-
-    Prefer passing the returned generator explicitly; the global seeding covers
-    library code that draws from the global generators.
-    """
-    seed = check_seed(seed)
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-    return generator(seed)
 
 
 def check_seed(seed: int) -> int:

@@ -4,8 +4,9 @@ An image is optimised so that its deep features match the *content* image's (a
 "perceptual" loss at relu4_2) while the Gram matrices of several layers match the
 *style* image's, the texture statistics of :mod:`synth.gatys`. This module adds the
 content term, total variation, the start image, colour preservation (Gatys et al.
-2017), style scale and style blends, and runs the one engine
-:func:`synth.gatys.optimize` (coarse to fine, L-BFGS or Adam, streaming callback).
+2017), style scale and style blends, and runs the pixel optimiser that neural
+textures use, :func:`synth.optimize.optimize` (coarse to fine, L-BFGS or Adam,
+streaming callback).
 
 References
 ----------
@@ -20,8 +21,8 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import torch
@@ -29,26 +30,28 @@ from torch import Tensor
 
 from . import runtime
 from .cache import get_model
-from .colors import luminance, match_colors, match_luminance, recombine
-from .features import FeatureExtractor, Pooling
-from .gatys import Norm, Objective, Optimizer, Progress, TextureLoss, _layer_weights, _upsample, gram_matrix, optimize
+from .colors import PreserveColors, luminance, match_colors, match_luminance, recombine
+from .features import FeatureExtractor, layers_of
+from .gatys import TextureLoss, gram_matrix
 from .images import load_image, resize
+from .models import model_spec
+from .optimize import Norm, Objective, PixelOptions, optimize, resample, side_sizes
+from .options import OptionError, option
+from .progress import Callback, Progress
 
 __all__ = [
     "CONTENT_LAYERS",
     "STYLE_LAYERS",
     "ContentLoss",
-    "Progress",
+    "StyleOptions",
     "fit_side",
     "read_inputs",
     "size_cap",
-    "scale_sizes",
     "total_variation",
     "transfer",
 ]
 
 Init = Literal["content", "noise", "style"]
-PreserveColors = Literal["none", "luminance", "histogram"]
 ImageLike = Tensor | str
 
 #: Gatys et al. 2016: content at conv4_2, style at conv1_1 ... conv5_1 (Caffe's in-place
@@ -58,6 +61,72 @@ STYLE_LAYERS: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "re
 
 #: Output size caps (longer side, pixels): a step at 512 px costs about 2 s on 2 CPU cores.
 CPU_CAP, GPU_CAP = 512, 1024
+
+
+def _default_layers(backbone: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(content layers, style layers) of the paper where ``backbone`` has them, else its default layers."""
+    spec = model_spec(backbone)
+    if all(layer in spec.layers for layer in CONTENT_LAYERS + STYLE_LAYERS):
+        return CONTENT_LAYERS, STYLE_LAYERS
+    return spec.default_layers, spec.default_layers  # one-layer random network
+
+
+@dataclass(frozen=True)
+class StyleOptions(PixelOptions):
+    """Settings of :func:`transfer` (and the optimiser's, :class:`synth.optimize.PixelOptions`).
+
+    With ``norm="relative"`` the content and style terms are both about 1 where the
+    images differ completely, so ``style_weight / content_weight`` alone sets the
+    balance (the tab's log slider).
+    """
+
+    blend: tuple[float, ...] | None = option(None, low=0, max_items=16, help="one weight per style image (normalised to sum 1; default equal)")
+    content_layers: tuple[str, ...] | None = option(None, min_items=1, max_items=32, max_length=16, help="content layers (default relu4_2, the paper's)")
+    style_layers: tuple[str, ...] | None = option(None, min_items=1, max_items=32, max_length=16, help="style layers (default relu1_1,relu2_1,relu3_1,relu4_1,relu5_1)")
+    style_layer_weights: tuple[float, ...] | None = option(None, low=0, max_items=32, help="w_l, one per style layer (default 1 each)")
+    content_weight: float = option(1.0, low=0, help="alpha, the content loss' weight")
+    # 2, not 5: at 5 the lecture's cat dissolves into strokes, at 2 it is the cat, painted (commit c9360e0).
+    style_weight: float = option(2.0, low=0, help="beta, the style loss' weight")
+    tv_weight: float = option(0.0, low=0, help="total-variation weight (neural-style's smoothness prior; e.g. 10)")
+    init: Init = option("content", help="start from the content, uniform noise (seeded) or the style image")
+    preserve_colors: PreserveColors = option("none", help="keep the content's colours: luminance-only transfer, or the style recoloured first (Gatys et al. 2017)")
+    # 128 then 256: a default click within a minute on a 2-core CPU Space (384 px took 84 s).
+    sizes: tuple[int, ...] = option((128, 256), low=32, min_items=1, max_items=8, help="longer side of each scale, coarse to fine; the last is the output's")
+    style_scale: float = option(1.0, low=0.1, high=4, help="style image size relative to the working image (larger: bigger brush strokes)")
+    # 30 % at the finest scale: with sides doubling, a step there costs about 4x one at
+    # the scale below (4x the pixels), so most evaluations are spent where they are cheap.
+    fine_share: float = option(0.3, above=0, high=1, help="share of the steps spent at the finest scale")
+    max_side: int | None = option(None, low=16, help="largest output side accepted (default 512 px on a CPU, 1024 on a GPU)")
+
+    def check(self) -> None:
+        super().check()
+        if list(self.sizes) != sorted(self.sizes):
+            raise OptionError(f"sizes must be increasing sides of at least 32 pixels, like 256,512; got {list(self.sizes)}")
+        self._check_sides()
+        content, style = _default_layers(self.backbone)
+        layers_of(self.backbone, self.content_layers or content, what="content layers")
+        style = layers_of(self.backbone, self.style_layers or style, what="style layers")
+        if self.style_layer_weights is not None and len(self.style_layer_weights) != len(style):
+            raise OptionError(f"expected {len(style)} style layer weights (one per layer {list(style)}), got {len(self.style_layer_weights)}")
+
+    def _check_sides(self) -> None:
+        """The output side (and the style image's, at most twice it) within the device's cap.
+
+        Sides within :data:`CPU_CAP` fit every device, so the device is only asked for
+        above it: making options (the tabs' defaults at import) never touches CUDA,
+        which a ZeroGPU Space allows only inside its GPU-decorated handlers.
+        """
+        style_side = self.style_scale * self.sizes[-1]
+        if self.max_side is None and max(self.sizes[-1], style_side / 2) <= CPU_CAP:
+            return
+        cap = self.max_side or size_cap(self.device)
+        if self.sizes[-1] > cap:
+            raise OptionError(
+                f"an output of {self.sizes[-1]} px is larger than the cap of {cap} px on this device (a step at 512 px takes about 2 s "
+                "on a 2-core CPU); choose a smaller size (or fast mode; the command line's --max-side raises the cap)"
+            )
+        if style_side > 2 * cap:
+            raise OptionError(f"style scale {self.style_scale} would make the style image {round(style_side)} px, more than {2 * cap} px; choose a smaller style scale")
 
 
 class ContentLoss:
@@ -98,24 +167,10 @@ def size_cap(device: str | torch.device | None = None) -> int:
     return CPU_CAP if runtime.device(device).type == "cpu" else GPU_CAP
 
 
-def scale_sizes(size: tuple[int, int], scales: Sequence[int]) -> list[tuple[int, int]]:
-    """(width, height) of every scale: the longer side of ``size`` becomes each of ``scales``.
-
-    >>> scale_sizes((640, 480), (256, 512))
-    [(256, 192), (512, 384)]
-    """
-    width, height = size
-    out = []
-    for side in scales:
-        factor = side / max(width, height)
-        out.append((max(16, round(width * factor)), max(16, round(height * factor))))
-    return out
-
-
 def fit_side(image: Tensor, side: int) -> Tensor:
     """Resize so that the longer side is ``side`` (up or down), keeping the aspect ratio; not clamped."""
-    (size,) = scale_sizes((image.shape[-1], image.shape[-2]), (side,))
-    return _upsample(image, size)
+    (size,) = side_sizes((image.shape[-1], image.shape[-2]), (side,))
+    return resample(image, size)
 
 
 def _as_image(source: ImageLike, what: str) -> Tensor:
@@ -145,47 +200,22 @@ def read_inputs(
     return _as_image(content, "content"), images, [weight for _, _, weight in used]
 
 
-def _default_layers(model: torch.nn.Module) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    names = tuple(model.layer_names)
-    if all(layer in names for layer in CONTENT_LAYERS + STYLE_LAYERS):
-        return CONTENT_LAYERS, STYLE_LAYERS
-    return tuple(model.default_layers), tuple(model.default_layers)  # one-layer random network
-
-
 def transfer(
     content: ImageLike,
     styles: ImageLike | Sequence[ImageLike],
+    options: StyleOptions | None = None,
+    /,
     *,
-    blend: Sequence[float] | None = None,
-    backbone: str = "vgg16-caffe",
-    content_layers: Sequence[str] | None = None,
-    style_layers: Sequence[str] | None = None,
-    style_layer_weights: Mapping[str, float] | Sequence[float] | None = None,
-    content_weight: float = 1.0,
-    style_weight: float = 2.0,
-    tv_weight: float = 0.0,
-    init: Init = "content",
-    preserve_colors: PreserveColors = "none",
-    scales: Sequence[int] = (128, 256),
-    style_scale: float = 1.0,
-    steps: int = 100,
-    fine_share: float = 0.3,
-    optimizer: Optimizer = "lbfgs",
-    lr: float | None = None,
-    pooling: Pooling = "avg",
-    norm: Norm = "relative",
-    seed: int = 0,
-    max_side: int | None = None,
-    every: int = 10,
-    device: str | torch.device | None = None,
-    callback: Callable[[Progress], object] | None = None,
+    callback: Callback | None = None,
+    **changes: object,
 ) -> Tensor:
     """Render ``content`` in the style of ``styles`` (Gatys et al. 2016).
 
     Minimises  content_weight * L_content + style_weight * L_style + tv_weight * TV
     over the pixels (Eq. 7 of [1] with alpha = content_weight, beta = style_weight),
     where L_style = sum_l w_l E_l is the Gram loss of :class:`synth.gatys.TextureLoss`
-    against the blend of the styles' Gram matrices.
+    against the blend of the styles' Gram matrices (neural-style's blend [3]), coarse
+    to fine through ``sizes`` (:func:`synth.optimize.optimize`).
 
     Parameters
     ----------
@@ -194,130 +224,81 @@ def transfer(
         aspect ratio is kept.
     styles
         One style image or several (same forms as ``content``).
-    blend
-        One weight per style (normalised to sum 1; default equal): the target Gram
-        matrices are the weighted mean of the styles' (as neural-style does).
-    backbone
-        ``"vgg16-caffe"`` (works wherever PyPI does), ``"vgg19"`` or ``"random-multiscale"``.
-    content_layers, style_layers
-        Default relu4_2 and relu1_1, relu2_1, relu3_1, relu4_1, relu5_1 (the paper's).
-    style_layer_weights
-        w_l per style layer (mapping or sequence aligned with ``style_layers``); default 1.
-    content_weight, style_weight, tv_weight
-        alpha, beta and the total-variation weight. With ``norm="relative"`` both loss
-        terms are about 1 where the images differ completely, so the ratio
-        style_weight / content_weight alone sets the balance (the UI's log slider).
-    init
-        Start from the content (default), uniform noise (seeded) or the style image
-        (resized to the content's shape).
-    preserve_colors
-        ``"luminance"``: transfer on luminance only, style luminance matched to the
-        content's mean and spread, then the content's YIQ chroma put back;
-        ``"histogram"``: recolour the style(s) to the content's colour mean and
-        covariance first (Gatys et al. 2017, sec. 5).
-    scales
-        Longer side of each scale, coarse to fine; the last is the output size. Each
-        scale starts from the previous result upsampled.
-    style_scale
-        The style image is resized to ``style_scale`` x the working image's longer side
-        (larger: bigger brush strokes).
-    steps, fine_share
-        Loss evaluations in total, and the share spent at the finest scale (the rest
-        is shared by the coarser ones, where steps are cheap).
-    optimizer, lr, pooling, every
-        See :func:`synth.gatys.optimize`.
-    norm
-        ``"relative"`` or ``"gatys"`` (the paper's constants), for both terms.
-    seed
-        Seed of the noise start.
-    max_side
-        Largest output side accepted; default :func:`size_cap` (512 on a CPU).
-    device
-        Default :func:`synth.runtime.device`.
+    options, **changes
+        :class:`StyleOptions`, or its fields as keywords, or both. ``init="content"``
+        starts every scale from the content (the coarse result plus the content's
+        detail the coarser scale could not hold); ``preserve_colors="luminance"``
+        transfers on luminance only, style luminance matched to the content's mean
+        and spread, then puts the content's YIQ chroma back; ``"histogram"`` recolours
+        the style(s) to the content's colour mean and covariance first ([2], sec. 5).
     callback
-        Receives a :class:`synth.gatys.Progress` every ``every`` steps whose
-        ``losses`` hold the unweighted ``"content"``, ``"style"`` (and ``"tv"``) terms.
+        Receives a :class:`synth.progress.Progress` every ``every`` steps whose
+        ``losses`` hold the unweighted ``"content"``, ``"style"`` (and ``"tv"``) terms
+        (in colour with ``preserve_colors="luminance"``); may raise
+        :class:`synth.progress.StopEarly` to get the current image back.
 
     Returns
     -------
     Tensor
-        (1, 3, h, w) in [0, 1] on the CPU, (w, h) = the content's aspect at ``scales[-1]``.
+        (1, 3, h, w) in [0, 1] on the CPU, (w, h) = the content's aspect at ``sizes[-1]``.
     """
-    seed = runtime.check_seed(seed)
-    if init not in ("content", "noise", "style"):
-        raise ValueError(f"init must be 'content', 'noise' or 'style', got {init!r}")
-    if preserve_colors not in ("none", "luminance", "histogram"):
-        raise ValueError(f"preserve_colors must be 'none', 'luminance' or 'histogram', got {preserve_colors!r}")
-    if min(content_weight, style_weight, tv_weight) < 0:
-        raise ValueError(f"loss weights must be >= 0, got content {content_weight}, style {style_weight}, tv {tv_weight}")
-    if not 0.1 <= style_scale <= 4:
-        raise ValueError(f"style_scale must be between 0.1 and 4, got {style_scale}")
-    scales = [int(s) for s in scales]
-    cap = max_side or size_cap(device)
-    if not scales or min(scales) < 32 or any(b < a for a, b in zip(scales, scales[1:])):
-        raise ValueError(f"scales must be increasing sides of at least 32 pixels, like 256,512; got {scales}")
-    if scales[-1] > cap:
-        raise ValueError(f"an output of {scales[-1]} px is larger than the cap of {cap} px on this device (a step at 512 px takes about 2 s on a 2-core CPU); choose a smaller size (or fast mode; the command line's --max-side raises the cap)")
-    if style_scale * scales[-1] > 2 * cap:
-        raise ValueError(f"style scale {style_scale} would make the style image {round(style_scale * scales[-1])} px, more than {2 * cap} px; choose a smaller style scale")
-
-    original, style_images, weights = read_inputs(content, styles, blend)
-    if preserve_colors == "histogram":
+    opts = StyleOptions.of(options, changes)
+    original, style_images, weights = read_inputs(content, styles, opts.blend)
+    if opts.preserve_colors == "histogram":
         style_images = [match_colors(s, original) for s in style_images]
-    elif preserve_colors == "luminance":
+    elif opts.preserve_colors == "luminance":
         style_images = [match_luminance(s, original) for s in style_images]
-    source = luminance(original) if preserve_colors == "luminance" else original
+    source = luminance(original) if opts.preserve_colors == "luminance" else original
 
-    dev = runtime.device(device)
-    model = get_model(backbone, device=dev)
-    default_content, default_style = _default_layers(model)
-    content_layers = tuple(content_layers or default_content)
-    style_layers = tuple(style_layers or default_style)
-    layer_w = _layer_weights(style_layers, style_layer_weights)
-    extractor = FeatureExtractor(model, content_layers + style_layers, pooling=pooling)
-    sizes = scale_sizes((original.shape[-1], original.shape[-2]), scales)
+    dev = runtime.device(opts.device)
+    model = get_model(opts.backbone, device=dev)
+    default_content, default_style = _default_layers(opts.backbone)
+    content_layers = opts.content_layers or default_content
+    style_layers = opts.style_layers or default_style
+    layer_weights = dict(zip(style_layers, opts.style_layer_weights or ()))
+    extractor = FeatureExtractor(model, content_layers + style_layers, pooling=opts.pooling)
+    sizes = side_sizes((original.shape[-1], original.shape[-2]), opts.sizes)
     source, style_images = source.to(dev), [s.to(dev) for s in style_images]
 
     def objective_at(index: int, working: tuple[int, int]) -> Objective:
         side = max(working)
         with torch.no_grad():
             content_features = extractor(resize(source, working))
-            grams = [extractor(fit_side(s, max(16, round(style_scale * side)))) for s in style_images]
+            grams = [extractor(fit_side(s, max(16, round(opts.style_scale * side)))) for s in style_images]
         targets = {layer: sum(w * gram_matrix(g[layer].float()) for w, g in zip(weights, grams)) for layer in style_layers}
-        style_loss = TextureLoss(targets, layer_w, norm=norm)  # type: ignore[arg-type]
-        content_loss = ContentLoss({layer: content_features[layer].float() for layer in content_layers}, norm=norm)
+        style_loss = TextureLoss(targets, layer_weights, norm=opts.norm)  # type: ignore[arg-type]
+        content_loss = ContentLoss({layer: content_features[layer].float() for layer in content_layers}, norm=opts.norm)
 
         def loss(features: dict[str, Tensor]) -> dict[str, Tensor]:
             return {"content": content_loss(features), "style": sum(style_loss(features).values())}  # type: ignore[dict-item]
 
-        tv = (lambda image: {"tv": total_variation(image)}) if tv_weight > 0 else None
+        tv = (lambda image: {"tv": total_variation(image)}) if opts.tv_weight > 0 else None
         start = None
-        if init == "content" and index > 0:
+        if opts.init == "content" and index > 0:
             # Content start at every scale: the coarse result plus the content's detail
             # that the coarser scale could not hold (so style weight 0 keeps the content).
-            detail = _upsample(source, working) - _upsample(_upsample(source, sizes[index - 1]), working)
+            detail = resample(source, working) - resample(resample(source, sizes[index - 1]), working)
             start = lambda image: image + detail  # noqa: E731
-        return Objective(extractor.layers, loss, {"content": content_weight, "style": style_weight, "tv": tv_weight}, tv, start)
+        weights_by_term = {"content": opts.content_weight, "style": opts.style_weight, "tv": opts.tv_weight}
+        return Objective(extractor.layers, loss, weights_by_term, tv, start)
 
     first = sizes[0]
-    if init == "content":
-        start = _upsample(source, first)
-    elif init == "style":
-        start = _upsample(style_images[0], first)
+    if opts.init == "content":
+        start = resample(source, first)
+    elif opts.init == "style":
+        start = resample(style_images[0], first)
     else:
-        start = torch.rand((1, 3, first[1], first[0]), generator=runtime.generator(seed)).to(dev)
+        start = torch.rand((1, 3, first[1], first[0]), generator=runtime.generator(opts.seed)).to(dev)
     relay = callback
-    if preserve_colors == "luminance" and callback is not None:
+    if opts.preserve_colors == "luminance" and callback is not None:
         coloured = {size: resize(original, size).cpu() for size in sizes}
 
         def relay(progress: Progress) -> object:  # show the content's colours while streaming
+            assert progress.image is not None
             size = (progress.image.shape[-1], progress.image.shape[-2])
             return callback(replace(progress, image=recombine(progress.image, coloured[size])))
 
-    out = optimize(
-        start.clamp(0, 1), objective_at, model, size=sizes[-1], sizes=sizes, steps=steps, fine_share=fine_share,
-        optimizer=optimizer, lr=lr, pooling=pooling, every=every, callback=relay,
-    )  # fmt: skip
-    if preserve_colors == "luminance":
+    out = optimize(start.clamp(0, 1), objective_at, model, sizes, opts, callback=relay)
+    if opts.preserve_colors == "luminance":
         out = recombine(out, resize(original.to(out.device), sizes[-1]))
     return out.clamp(0, 1).cpu()

@@ -35,7 +35,6 @@ import sys
 import tempfile
 import threading
 import time
-import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -46,6 +45,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+import tomllib
 from tqdm.auto import tqdm
 
 __all__ = [

@@ -198,8 +198,12 @@ def checkpoint(state: dict[str, torch.Tensor]) -> bytes:
 
 @pytest.fixture
 def registry(monkeypatch: pytest.MonkeyPatch) -> dict:
-    """A private copy of the registry, so the models registered here vanish afterwards."""
-    private = dict(synth.models._REGISTRY)
+    """A private copy of the registry, so the models registered here vanish afterwards.
+
+    The families are loaded first: loaded into the copy only, they would be marked
+    loaded and yet be missing from the registry restored afterwards.
+    """
+    private = dict(synth.models._registry())
     monkeypatch.setattr(synth.models, "_REGISTRY", private)
     return private
 

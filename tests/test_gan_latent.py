@@ -82,7 +82,7 @@ def test_same_seed_same_grid_with_the_dcgan() -> None:
     assert torch.equal(first.images[1:], other.images[:3])  # a cell depends only on its seed
     assert first.images.min() >= 0 and first.images.max() <= 1
     assert first.classes is None and first.captions()[0] == "seed 11"
-    with pytest.raises(ValueError, match="between 1 and"):
+    with pytest.raises(ValueError, match="n must be at least 1"):
         generate.sample("dcgan/faces-64", n=0)
 
 

@@ -1,5 +1,5 @@
 """Gram-matrix texture synthesis: the statistics against naive loops, the engine's
-contracts (seeds, callbacks, range, sizes, periodicity), and one real synthesis."""
+contracts (seeds, callbacks, stopping early, range, sizes, periodicity), and one real synthesis."""
 
 from __future__ import annotations
 
@@ -8,19 +8,12 @@ import torch
 
 from synth import create_model
 from synth.features import FeatureExtractor
+from synth.gatys import HIGH_TO_LOW, HighToLowOptions, TextureLoss, TextureOptions, gram_loss, gram_matrix, high_to_low, synthesize
 from synth.histograms import match_histogram
-from synth.gatys import (
-    HIGH_TO_LOW,
-    Objective,
-    Progress,
-    TextureLoss,
-    gram_loss,
-    gram_matrix,
-    high_to_low,
-    optimize,
-    synthesize,
-)
 from synth.images import save_image
+from synth.optimize import Objective, optimize
+from synth.options import OptionError
+from synth.progress import Progress, StopEarly
 
 
 def naive_gram(features: torch.Tensor) -> torch.Tensor:
@@ -72,7 +65,7 @@ def test_match_histogram_gives_the_reference_values() -> None:
 
 def _small(**options):
     texture = torch.rand(1, 3, 40, 40, generator=torch.Generator().manual_seed(1))
-    defaults = dict(backbone="vgg16-caffe", layers=("conv1_1", "pool1", "pool2"), steps=12, scales=1, size=(48, 32))
+    defaults = dict(backbone="vgg16-caffe", layers=("conv1_1", "pool1", "pool2"), steps=12, halvings=0, size=(48, 32))
     return synthesize(texture, **{**defaults, **options})
 
 
@@ -93,14 +86,22 @@ def test_how_often_the_callback_runs_does_not_change_the_result() -> None:
     assert torch.equal(_small(every=3, steps=20), _small(every=10, steps=20))
 
 
+def test_options_object_and_keywords_are_the_same_call() -> None:
+    texture = torch.rand(1, 3, 40, 40, generator=torch.Generator().manual_seed(1))
+    options = TextureOptions(backbone="random-multiscale", steps=4, halvings=0, size=(32, 32))
+    assert torch.equal(synthesize(texture, options), synthesize(texture, backbone="random-multiscale", steps=4, halvings=0, size=(32, 32)))
+    assert torch.equal(synthesize(texture, options, seed=1), synthesize(texture, options.replace(seed=1)))
+
+
 def test_adam_and_coarse_to_fine_reduce_the_loss() -> None:
-    for options in ({"optimizer": "adam", "lr": 0.05}, {"scales": 2}):
+    for options in ({"optimizer": "adam", "lr": 0.05}, {"halvings": 1}):
         seen: list[Progress] = []
         _small(steps=40, every=10, callback=seen.append, size=(64, 64), **options)
-        first_at_finest = next(p for p in seen if p.scale == seen[-1].scale)
+        first_at_finest = next(p for p in seen if p.stage == seen[-1].stage)
         assert seen[-1].loss < 0.8 * first_at_finest.loss
-        if "scales" in options:
-            assert [p.image.shape[-1] for p in seen] == [32, 32, 64, 64] and seen[-1].scale == 1
+        if "halvings" in options:
+            assert [p.stage for p in seen] == ["scale 1/2 · 32×32"] * 2 + ["scale 2/2 · 64×64"] * 2
+            assert [p.image.shape[-1] for p in seen] == [32, 32, 64, 64]
 
 
 def test_a_callback_can_cancel() -> None:
@@ -114,15 +115,36 @@ def test_a_callback_can_cancel() -> None:
         _small(every=2, callback=cancel)
 
 
+def test_stop_early_returns_the_current_image_at_the_full_size() -> None:
+    """StopEarly at the coarse scale: the image so far, upsampled to the output size (and histogram-matched)."""
+    seen: list[Progress] = []
+
+    def stop_at_4(progress: Progress) -> None:
+        seen.append(progress)
+        if progress.step >= 4:
+            raise StopEarly
+
+    out = _small(steps=40, every=2, halvings=1, size=(64, 64), histogram=True, callback=stop_at_4)
+    assert [p.step for p in seen] == [2, 4] and seen[-1].stage == "scale 1/2 · 32×32"
+    assert out.shape == (1, 3, 64, 64) and 0 <= out.min() and out.max() <= 1
+    assert not torch.equal(out, _small(steps=40, every=2, halvings=1, size=(64, 64), histogram=True))  # not the full run
+
+
 def test_bad_options_are_refused_with_the_expected_values() -> None:
-    with pytest.raises(ValueError, match="unknown layers.*relu1"):
+    with pytest.raises(OptionError, match="unknown layers.*relu1"):
         _small(backbone="random-multiscale", layers=["pool2"])
-    with pytest.raises(ValueError, match="3 layer weights"):
+    with pytest.raises(OptionError, match="3 layer weights"):
         _small(layer_weights=[1.0])
     with pytest.raises(ValueError, match="16 pixels"):
         synthesize(torch.rand(1, 3, 8, 8), backbone="random-multiscale")
-    with pytest.raises(ValueError, match="optimizer"):
+    with pytest.raises(OptionError, match="optimizer: 'sgd' is not one of 'lbfgs', 'adam'"):
         _small(optimizer="sgd")
+    with pytest.raises(OptionError, match=r"size\[1\] must be at least 16"):
+        _small(size=(32, 8))
+    with pytest.raises(OptionError, match="has no option 'scales'"):
+        _small(scales=2)  # the coarse-to-fine count is called halvings now
+    with pytest.raises(OptionError, match="own layer sets"):
+        HighToLowOptions(layers=("conv1_1",))
 
 
 def test_tileable_synthesis_is_periodic() -> None:
@@ -134,7 +156,7 @@ def test_tileable_synthesis_is_periodic() -> None:
 
     def run(image: torch.Tensor, tileable: bool) -> torch.Tensor:
         objective = lambda index, size: Objective(("relu1",), loss)  # noqa: E731
-        return optimize(image, objective, model, size=(32, 32), steps=8, tileable=tileable)
+        return optimize(image, objective, model, [(32, 32)], steps=8, periodic=tileable)
 
     shift = (5, 11)
     periodic = (run(start.roll(shift, (2, 3)), True) - run(start, True).roll(shift, (2, 3))).abs()
@@ -145,12 +167,24 @@ def test_tileable_synthesis_is_periodic() -> None:
 
 def test_high_to_low_returns_the_five_layer_sets() -> None:
     texture = torch.rand(1, 3, 32, 32)
-    steps: list[int] = []
-    series = high_to_low(texture, steps=2, size=(32, 32), scales=1, callback=lambda p: steps.append(p.step))
+    seen: list[Progress] = []
+    series = high_to_low(texture, steps=2, size=(32, 32), callback=seen.append)
     assert [label for label, _ in series] == [" + ".join(s) for s in HIGH_TO_LOW]
     assert [label for label, _ in series][1] == "conv1_1 + pool1"
     assert all(image.shape == (1, 3, 32, 32) for _, image in series)
-    assert steps == [2, 4, 6, 8, 10]
+    assert [p.step for p in seen] == [2, 4, 6, 8, 10] and all(p.total == 10 for p in seen)
+    assert seen[1].stage == "conv1_1 + pool1 · scale 1/1 · 32×32"
+    assert [list(p.views) for p in seen[:3]] == [[], ["conv1_1"], ["conv1_1", "conv1_1 + pool1"]]
+    assert torch.equal(seen[2].views["conv1_1"], series[0][1])
+
+
+def test_high_to_low_stops_early_with_what_it_has() -> None:
+    def stop_in_the_second_set(progress: Progress) -> None:
+        if progress.step > 2:
+            raise StopEarly
+
+    series = high_to_low(torch.rand(1, 3, 32, 32), steps=2, size=(32, 32), callback=stop_in_the_second_set)
+    assert [label for label, _ in series] == ["conv1_1", "conv1_1 + pool1"]  # the second is the one it was working on
 
 
 def test_real_vgg16_synthesis_of_brick_reduces_the_gram_loss_100x(artifacts) -> None:
@@ -168,7 +202,7 @@ def test_real_vgg16_synthesis_of_brick_reduces_the_gram_loss_100x(artifacts) -> 
     noise = torch.rand(1, 3, 128, 128, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         before = float(sum(loss(extractor(noise)).values()))
-    texture = synthesize(example, size=(128, 128), seed=0)
+    texture = synthesize(example, size=(128, 128), seed=0)  # default: 100 steps, two halvings (32, 64, 128 px)
     with torch.no_grad():
         after = float(sum(loss(extractor(texture)).values()))
     save_image(torch.cat([example, torch.ones(1, 3, 128, 8), texture], dim=3), artifacts / "neural_texture_brick.png")

@@ -7,17 +7,12 @@ import pytest
 import torch
 from skimage import data
 
+from synth.heeger_bergen import ColourPCA, HeegerBergenOptions, periodic_smooth_decomposition, synthesize, synthesize_with_details
 from synth.histograms import match_histogram
-from synth.heeger_bergen import (
-    ColourPCA,
-    HBProgress,
-    SubbandMatcher,
-    periodic_smooth_decomposition,
-    subband_distances,
-    synthesize,
-    synthesize_with_details,
-)
+from synth.options import OptionError
+from synth.progress import Progress, StopEarly
 from synth.pyramid import SteerablePyramid
+from synth.subbands import SubbandMatcher, subband_distances
 
 
 def _half(image: np.ndarray) -> np.ndarray:
@@ -77,11 +72,11 @@ def test_pixel_histogram_at_another_size():
 
 @pytest.mark.parametrize(
     ("size", "expected"),
-    [(None, (3, 144, 200)), ((200, 150), (3, 150, 200)), (1.5, (3, 216, 300)), ((70, 40), (3, 40, 70))],
+    [({}, (3, 144, 200)), ({"size": (200, 150)}, (3, 150, 200)), ({"ratio": 1.5}, (3, 216, 300)), ({"size": (70, 40)}, (3, 40, 70))],
 )
 def test_requested_sizes(size, expected):
     image = _half(data.chelsea()[:300, :400])  # 150 x 200, cropped to 144 x 200
-    assert synthesize(image, scales=3, iterations=1, size=size).shape == expected
+    assert synthesize(image, scales=3, iterations=1, **size).shape == expected
 
 
 def test_seeds():
@@ -145,14 +140,28 @@ def test_match_histogram_with_different_sizes():
 
 
 def test_callback_streams_progress():
-    seen: list[HBProgress] = []
+    seen: list[Progress] = []
     image = TEXTURES["coffee"]()
     result = synthesize_with_details(image, scales=3, iterations=3, size=(100, 80), callback=seen.append)
-    assert [p.iteration for p in seen] == [0, 1, 2, 3]
+    assert [p.step for p in seen] == [0, 1, 2, 3] and [p.stage for p in seen] == ["noise start"] + ["iteration"] * 3
     assert all(p.total == 3 and p.image.shape == (3, 80, 100) for p in seen)
     assert all(0 <= float(p.image.min()) and float(p.image.max()) <= 1 for p in seen)
     assert len(result.iterations) == 3 and torch.equal(result.iterations[-1], seen[-1].image)
     assert torch.equal(result.noise, seen[0].image)
+
+
+def test_stop_early_returns_the_current_iterate():
+    """StopEarly after iteration 2 of 5: the texture of the second iterate, colour-matched as usual."""
+    image = TEXTURES["coffee"]()
+
+    def stop_after_2(progress: Progress) -> None:
+        if progress.step == 2:
+            raise StopEarly
+
+    stopped = synthesize_with_details(image, scales=3, iterations=5, seed=4, callback=stop_after_2)
+    two = synthesize_with_details(image, scales=3, iterations=2, seed=4)
+    assert len(stopped.iterations) == 2 and torch.equal(stopped.texture, two.texture)
+    assert torch.equal(synthesize(image, scales=3, iterations=5, seed=4, callback=stop_after_2), two.texture)
 
 
 def test_binned_and_exact_matching_are_equally_faithful():
@@ -170,18 +179,30 @@ def test_binned_and_exact_matching_are_equally_faithful():
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"edges": "wrap"}, "edges must be"),
-        ({"size": (0, 10)}, "expected size None"),
-        ({"size": -1.0}, "positive size ratio"),
+        ({"edges": "wrap"}, "edges: 'wrap' is not one of 'periodic', 'mirror'"),
+        ({"size": (0, 10)}, r"size\[0\] must be at least 1, got 0"),
+        ({"size": (10,)}, "size: expected 2 to 2 items, got 1"),
+        ({"ratio": -1.0}, "ratio must be above 0"),
+        ({"size": (20, 10), "ratio": 2}, "an output size or a ratio, not both"),
         ({"scales": 6}, "needs an image of at least 256x256"),
-        ({"orientations": 9}, "orientations must be"),
-        ({"subband_matching": "fast"}, "method must be"),
-        ({"iterations": -1}, "iterations must be"),
+        ({"orientations": 9}, "orientations must be at most 8"),
+        ({"subband_matching": "fast"}, "subband_matching: 'fast' is not one of 'binned', 'exact'"),
+        ({"iterations": -1}, "iterations must be at least 0"),
+        ({"seed": -1}, "seed must be at least 0"),
     ],
 )
 def test_validation(options, message):
     with pytest.raises(ValueError, match=message):
         synthesize(TEXTURES["brick"](), **options)
+
+
+def test_options_object_and_keywords_are_the_same_call():
+    image = TEXTURES["brick"]()
+    options = HeegerBergenOptions(scales=3, iterations=2, seed=5)
+    assert torch.equal(synthesize(image, options), synthesize(image, scales=3, iterations=2, seed=5))
+    assert torch.equal(synthesize(image, options, seed=6), synthesize(image, options.replace(seed=6)))
+    with pytest.raises(OptionError, match="has no option 'dtype'"):
+        synthesize(image, dtype=torch.float64)  # precision is synth.runtime's policy, not an option
 
 
 def test_image_validation():

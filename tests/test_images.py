@@ -293,7 +293,7 @@ def test_max_pixels_is_checked_for_files_and_arrays(tmp_path):
 def test_refused_files_are_closed(tmp_path, data, message):
     with pytest.raises(InvalidImage, match=message) as err:  # the traceback keeps load_image's frames alive
         load_image(write(tmp_path, "bad.png", data))
-    assert err.value is not None and open_files_under(tmp_path) == []
+    assert open_files_under(tmp_path) == [], f"{err.value}: the refused file is still open"
 
 
 def test_text_file_named_png_is_refused(tmp_path):

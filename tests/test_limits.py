@@ -70,7 +70,7 @@ def _gan_calls():
 
     cap = limits.DEFAULT
     return generate, [
-        ("sample", lambda: generate.sample("dcgan/faces-64", n=cap.batch + 1), "number of images is 65"),
+        ("sample", lambda: generate.sample("dcgan/faces-64", n=cap.batch + 1), "n is 65; the cap is 64"),
         ("sample seeds", lambda: generate.sample("dcgan/faces-64", seeds=list(range(cap.batch + 1))), "cap is 64"),
         ("interpolate", lambda: generate.interpolate("dcgan/faces-64", seeds=(1, 2), steps=cap.frames + 1), "frames is 601"),
     ]
@@ -95,7 +95,7 @@ def test_gan_sample_still_refuses_nonsense_counts(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(generate, "get_model", _reached)
     monkeypatch.setenv("SYNTH_LIMITS", "off")  # lifting the caps does not admit 0, negative or fractional counts
     for n in (0, -3, 2.5, float("nan")):
-        with pytest.raises(ValueError, match="number of samples") as caught:
+        with pytest.raises(ValueError, match=r"SampleOptions\.n") as caught:
             generate.sample("dcgan/faces-64", n=n)
         assert not isinstance(caught.value, limits.LimitExceeded)
 
@@ -103,7 +103,7 @@ def test_gan_sample_still_refuses_nonsense_counts(monkeypatch: pytest.MonkeyPatc
 def test_toy_gan_caps_the_training_steps_of_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
     from synth.gan import toy
 
-    gan = toy.ToyGAN("ring", seed=0)
+    gan = toy.ToyGAN(target="ring", seed=0)
     monkeypatch.setattr(gan, "_steps", _reached)
     monkeypatch.delenv("SYNTH_LIMITS", raising=False)
     with pytest.raises(limits.LimitExceeded, match="training steps per call is 1,001"):
@@ -121,7 +121,7 @@ def test_gatys_enforces_the_step_and_output_caps_before_loading(monkeypatch: pyt
     monkeypatch.setattr(gatys, "get_model", _reached)
     example = torch.rand(1, 3, 32, 32)
     monkeypatch.delenv("SYNTH_LIMITS", raising=False)
-    with pytest.raises(limits.LimitExceeded, match="steps is 1,001"):
+    with pytest.raises(limits.LimitExceeded, match="steps is 1001; the cap is 1,000"):
         gatys.synthesize(example, size=(32, 32), steps=1001)
     with pytest.raises(limits.LimitExceeded, match="4096x1025"):  # the cap counts pixels, not sides
         gatys.synthesize(example, size=(4096, 1025), steps=10)
@@ -132,22 +132,22 @@ def test_gatys_enforces_the_step_and_output_caps_before_loading(monkeypatch: pyt
         gatys.synthesize(example, size=(4096, 1025), steps=10)
 
 
-def test_gatys_optimize_checks_its_caps_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The one optimisation engine (textures here, style transfer elsewhere) refuses before its first objective."""
-    from synth import gatys
+def test_the_pixel_optimiser_checks_its_caps_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one optimisation engine (textures and style transfer) refuses before its first objective."""
+    from synth.optimize import optimize
 
     start = torch.rand(1, 3, 16, 16)
     backbone = torch.nn.Conv2d(3, 3, 1)
     monkeypatch.delenv("SYNTH_LIMITS", raising=False)
-    with pytest.raises(limits.LimitExceeded, match="steps is 1,001"):
-        gatys.optimize(start, _reached, backbone, size=(16, 16), steps=1001)
+    with pytest.raises(limits.LimitExceeded, match="steps is 1001; the cap is 1,000"):
+        optimize(start, _reached, backbone, [(16, 16)], steps=1001)
     with pytest.raises(limits.LimitExceeded, match="2049x2048"):
-        gatys.optimize(start, _reached, backbone, size=(2049, 2048), steps=1)
-    with pytest.raises(ValueError, match="steps must be >= 1"):
-        gatys.optimize(start, _reached, backbone, size=(16, 16), steps=0)
+        optimize(start, _reached, backbone, [(2049, 2048)], steps=1)
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        optimize(start, _reached, backbone, [(16, 16)], steps=0)
     monkeypatch.setenv("SYNTH_LIMITS", "off")
     with pytest.raises(_Reached):
-        gatys.optimize(start, _reached, backbone, size=(2049, 2048), steps=1001)
+        optimize(start, _reached, backbone, [(2049, 2048)], steps=1001)
 
 
 def test_translation_enforces_the_output_cap_before_loading(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,9 +3,9 @@ command-line twin, and the feature visualisations."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
-from matplotlib.figure import Figure
 from PIL import Image
 
 from synth import create_model
@@ -30,8 +30,12 @@ def test_feature_maps_are_the_strongest_channels_and_gram_heatmap_draws() -> Non
     energies = [energy for _, energy in top]
     assert len(top) == 8 and energies == sorted(energies, reverse=True)
     assert grid.shape[1] == 3 and grid.shape[-1] == 4 * 18 + 2
-    assert isinstance(gram_heatmap(model, image, "pool1", channels=16), Figure)
-    assert isinstance(loss_figure([(10, {"pool1": 1.0}), (20, {"pool1": 0.5})]), Figure)
+    heatmap = gram_heatmap(model, image, "pool1", channels=16).axes[0].images[0].get_array()
+    assert heatmap.shape == (16, 16) and np.allclose(heatmap, heatmap.T)  # the 16 strongest channels of a symmetric Gram
+    diagonal = np.diag(heatmap)
+    assert list(diagonal) == sorted(diagonal, reverse=True)  # sorted by G_ii
+    lines = loss_figure([(10, {"pool1": 1.0}), (20, {"pool1": 0.5})]).axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["pool1", "total"] and list(lines[0].get_ydata()) == [1.0, 0.5]
 
 
 def test_cli_writes_a_texture_and_the_high_to_low_series(tmp_path) -> None:

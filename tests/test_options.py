@@ -9,7 +9,7 @@ from typing import Literal
 import pytest
 
 from synth.limits import LimitExceeded
-from synth.options import OptionError, Options, add_arguments, from_arguments, option, shorten
+from synth.options import OptionError, Options, add_arguments, as_flags, from_arguments, option, shorten
 from synth.progress import Progress
 
 Optimizer = Literal["lbfgs", "adam"]
@@ -19,6 +19,7 @@ Optimizer = Literal["lbfgs", "adam"]
 class Example(Options):
     steps: int = option(100, low=1, cap="steps", help="loss evaluations")
     lr: float = option(0.5, low=0, high=10, help="learning rate")
+    rate: float = option(0.1, above=0, high=1, help="a share in (0, 1]")
     optimizer: Optimizer = option("lbfgs", help="optimiser")
     layers: tuple[str, ...] = option(("relu1_1", "relu2_1"), min_items=1, max_items=4, max_length=16)
     sizes: tuple[int, ...] | None = option(None, low=16)
@@ -57,6 +58,8 @@ def test_defaults_and_conversion() -> None:
         ({"optimizer": {"a": 1}}, r"is not one of"),
         ({"optimizer": "adma"}, r"did you mean 'adam'"),
         ({"optimizer": 1}, r"is not one of"),
+        ({"rate": 0}, r"Example.rate must be above 0, got 0"),
+        ({"rate": -(10**400)}, r"rate must be above 0, got an integer of about 401 digits"),
         ({"layers": "relu1_1"}, r"expected a list of text"),
         ({"layers": []}, r"1 to 4 items"),
         ({"layers": ["x" * 17]}, r"at most 16 characters"),
@@ -107,7 +110,8 @@ def test_of_replace_and_round_trip() -> None:
 
 def test_info_describes_every_option() -> None:
     info = Example.info()
-    assert list(info) == ["steps", "lr", "optimizer", "layers", "sizes", "tileable", "note"]
+    assert list(info) == ["steps", "lr", "rate", "optimizer", "layers", "sizes", "tileable", "note"]
+    assert info["rate"].above == 0 and info["rate"].low is None and info["lr"].above is None
     assert info["optimizer"].choices == ("lbfgs", "adam") and info["optimizer"].kind is str
     assert info["sizes"].optional and info["sizes"].sequence and info["sizes"].kind is int
     assert info["lr"].low == 0 and info["lr"].high == 10 and info["steps"].high == 1000
@@ -128,6 +132,29 @@ def test_command_line_is_generated_from_the_dataclass() -> None:
     with pytest.raises(OptionError, match="at least 1"):
         from_arguments(Example, parser.parse_args(["--steps", "0"]))
     assert "loss evaluations (default: 100)" in parser.format_help()
+    assert "(default: None)" not in parser.format_help()  # a None default is the help text's to explain
+
+
+@dataclass(frozen=True)
+class FewerOptions(Example):
+    steps: int = option(10, low=1, cap="steps", help="loss evaluations")
+
+
+def test_only_given_flags_reach_the_namespace_so_another_class_keeps_its_defaults() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, Example)
+    assert vars(parser.parse_args([])) == {}
+    assert from_arguments(FewerOptions, parser.parse_args([])).steps == 10  # its default, not Example's
+    assert from_arguments(FewerOptions, parser.parse_args(["--steps", "3"])).steps == 3
+    assert from_arguments(FewerOptions, parser.parse_args(["--no-tileable"])).tileable is False
+
+
+def test_messages_name_the_flag_on_the_command_line() -> None:
+    with pytest.raises(OptionError) as caught:
+        FewerOptions(tileable=1)  # type: ignore[arg-type]
+    assert as_flags(str(caught.value)) == "--tileable: expected true or false, got 1"
+    assert as_flags("StyleOptions.lr must be at most 10; TextureOptions.layer_weights[0] too") == "--lr must be at most 10; --layer-weights[0] too"
+    assert as_flags("cannot read bad.png: Example.lr") == "cannot read bad.png: Example.lr"  # only ...Options classes
 
 
 def test_bad_declarations_fail_at_definition() -> None:

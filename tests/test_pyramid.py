@@ -4,9 +4,9 @@ validation and the filter bank."""
 from __future__ import annotations
 
 import numpy as np
+import pyrtools
 import pytest
 import torch
-import pyrtools
 from skimage import data
 
 from synth.pyramid import PyramidCoeffs, SteerablePyramid, filter_bank, max_scales

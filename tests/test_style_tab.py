@@ -14,11 +14,11 @@ from synth.style import STYLE_LAYERS
 def test_cli_writes_both_modes_and_blends(tmp_path) -> None:
     content, style, other = (str(example_path(name)) for name in ("chelsea", "swirls", "stained-glass"))
     out = tmp_path / "gatys.png"
-    assert main(["style-transfer", content, style, other, "--blend", "0.7,0.3", "-o", str(out), "--scales", "48,96", "--steps", "6",
+    assert main(["style-transfer", content, style, other, "--blend", "0.7,0.3", "-o", str(out), "--sizes", "48,96", "--steps", "6",
                  "--preserve-colors", "histogram", "--tv-weight", "1"]) == 0  # fmt: skip
     assert Image.open(out).size == (96, 64)  # chelsea is 451x300
     fast = tmp_path / "fast.jpg"
-    assert main(["style-transfer", content, style, "--fast", "--scales", "128", "--strength", "0.5", "-o", str(fast)]) == 0
+    assert main(["style-transfer", content, style, "--fast", "--sizes", "128", "--strength", "0.5", "-o", str(fast)]) == 0
     assert Image.open(fast).size == (128, 85)
 
 
@@ -26,10 +26,10 @@ def test_cli_writes_both_modes_and_blends(tmp_path) -> None:
     ("extra", "says"),
     [
         (["--blend", "1"], "2 non-negative blend weights"),
-        (["--scales", "4096"], "cap of 512 px"),
+        (["--sizes", "4096"], "cap of 512 px"),
         (["--steps", "0"], "--steps must be at least 1"),
-        (["--style-scale", "9"], "style_scale"),
-        (["--content-layers", "relu9_9", "--scales", "32"], "unknown layers"),
+        (["--style-scale", "9"], "--style-scale must be at most 4"),
+        (["--content-layers", "relu9_9", "--sizes", "32"], "unknown content layers"),
     ],
 )
 def test_cli_bad_options_exit_2_with_one_line(extra, says, tmp_path, capsys) -> None:
@@ -53,7 +53,7 @@ def test_tab_runs_both_modes_refuses_a_bad_upload_and_keeps_working(client, tmp_
     content, style = handle_file(str(example_path("chelsea"))), handle_file(str(example_path("swirls")))
     image, plot, status, download = client.predict(*_inputs(content, style), api_name="/style_transfer_run")
     assert Image.open(download).size == (64, 43) and status.startswith("done: 10 steps")
-    assert plot is not None
+    assert plot["type"] == "matplotlib" and plot["plot"].startswith("data:image/")  # the loss plot, drawn
 
     image, _, status, download = client.predict(content, style, None, 0.5, 128, "luminance", 1.0, api_name="/style_transfer_fast")
     assert Image.open(download).size == (128, 85) and status.startswith("done: fast mode, 128×85")

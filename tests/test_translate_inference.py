@@ -16,10 +16,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from synth.images import load_image, resize
 from synth.examples import example_path
+from synth.images import load_image, resize
+from synth.progress import Progress
 from synth.translate import cycle, error_image, translate
-from synth.translate.inference import record_statistics, reflect_pad
+from synth.translate.inference import TranslateOptions, record_statistics, reflect_pad
 from synth.translate.resnet import ResnetGenerator
 from synth.translate.tiling import blend_total, tile_starts, tiles
 from synth.translate.unet import UnetGenerator
@@ -82,7 +83,7 @@ def test_tiles_cover_the_image_and_blend_to_one():
     assert tile_starts(1024, 512, 128) == [0, 384, 512]
     assert tile_starts(300, 512, 128) == [0]
     boxes = list(tiles((768, 1024), 512, 128))
-    assert {(t, l) for t, l, _, _ in boxes} == {(0, 0), (0, 384), (0, 512), (256, 0), (256, 384), (256, 512)}
+    assert {(top, left) for top, left, _, _ in boxes} == {(0, 0), (0, 384), (0, 512), (256, 0), (256, 384), (256, 512)}
     total = blend_total((768, 1024), 512, 128)
     assert total.min() > 0  # every pixel is covered by some tile's non-zero weight
     # two neighbours overlapping by exactly the overlap cross-fade to a sum of one
@@ -168,7 +169,7 @@ def test_pix2pix_modes(unet):
     assert (paper_1 - paper_2).abs().mean() > 1e-3  # ... and different across seeds
     assert (paper_1 - eval_a).abs().mean() > 1e-3
     assert not unet.training  # the shared model was never switched to train()
-    with pytest.raises(ValueError, match="mode must be"):
+    with pytest.raises(ValueError, match="mode: 'train' is not one of 'paper', 'eval'"):
         translate(image, unet, mode="train")
 
 
@@ -208,9 +209,23 @@ def test_cycle_returns_images_error_map_and_its_mean(resnet):
 def test_bad_arguments_are_refused_with_a_message(resnet):
     with pytest.raises(ValueError, match=r"\(1, 3, H, W\)"):
         translate(torch.rand(3, 32, 32), resnet)
-    with pytest.raises(ValueError, match="tile must be"):
+    with pytest.raises(ValueError, match="tile must be at least 0"):
         translate(torch.rand(1, 3, 32, 32), resnet, tile=-1)
     with pytest.raises(ValueError, match=r"overlap must be in \[0, tile\)"):
         translate(torch.rand(1, 3, 64, 64), resnet, tile=32, overlap=32, norm_stats="downscaled")
     with pytest.raises(ValueError, match="norm_stats"):
         translate(torch.rand(1, 3, 32, 32), resnet, norm_stats="approximate")
+
+
+def test_progress_reports_every_tile_and_stage(resnet):
+    image = torch.rand(1, 3, 64, 96)
+    seen: list[Progress] = []
+    translate(image, resnet, tile=32, norm_stats="downscaled", callback=seen.append)
+    assert seen[0].stage == "statistics" and [p.step for p in seen[1:]] == list(range(1, seen[-1].total + 1))
+    assert {p.stage for p in seen[1:]} == {"tiles"}
+    seen.clear()
+    translate(image, resnet, tile=32, callback=seen.append)  # exact statistics: staged
+    assert [(p.stage, p.step, p.total) for p in seen] == [("stage A", 1, 3), ("stage B", 2, 3), ("stage C", 3, 3)]
+    seen.clear()
+    cycle(image, resnet, resnet, TranslateOptions(tile=0), callback=seen.append)
+    assert [p.stage for p in seen] == ["translate", "translate"]

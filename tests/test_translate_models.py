@@ -19,7 +19,6 @@ from synth.weights import default_store
 from .layouts import load_layout
 
 
-
 @pytest.mark.parametrize(
     ("layout", "build"),
     [("pix2pix_unet_256", UnetGenerator), ("cyclegan_resnet_9blocks", ResnetGenerator)],

@@ -9,18 +9,19 @@ that are neither cached nor downloadable.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
-import inspect
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 from ..images import InvalidImage
 from ..models import UnknownModel
+from ..options import as_flags
+from ..progress import Callback, Progress
 from ..weights import WeightsUnavailable
 
-__all__ = ["VERBS", "main", "entry_point", "default_of", "parse_size"]
+__all__ = ["VERBS", "main", "entry_point", "parse_size", "progress_bar"]
 
 #: Modules defining ``add_parser``; the order is the order of ``--help``.
 VERBS: list[str] = [
@@ -34,9 +35,29 @@ VERBS: list[str] = [
 ]
 
 
-def default_of(function: Callable[..., Any], parameter: str) -> Any:
-    """The default of ``function``'s keyword ``parameter``: CLI and UI read defaults from the engine."""
-    return inspect.signature(function).parameters[parameter].default
+@contextlib.contextmanager
+def progress_bar(desc: str, unit: str = "step") -> Iterator[Callback]:
+    """A tqdm bar as an engine callback: it shows step, stage and losses of each :class:`synth.progress.Progress`.
+
+    The bar opens at the first report, so an option the engine refuses prints only its error.
+    """
+    from tqdm.auto import tqdm
+
+    bars: list[tqdm] = []
+
+    def advance(progress: Progress) -> None:
+        if not bars:
+            bars.append(tqdm(total=progress.total, desc=desc, unit=unit))
+        bar = bars[0]
+        bar.update(progress.step - bar.n)
+        losses = dict(progress.losses) if len(progress.losses) <= 3 else {"loss": progress.loss}
+        bar.set_postfix_str(" · ".join([progress.stage, *(f"{k} {v:.3g}" for k, v in losses.items())]).strip(" ·"), refresh=False)
+
+    try:
+        yield advance
+    finally:
+        for bar in bars:
+            bar.close()
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -70,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except (InvalidImage, UnknownModel, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {as_flags(str(err))}", file=sys.stderr)
         return 2
     except WeightsUnavailable as err:
         print(f"error: {err}", file=sys.stderr)

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import default_of
+from ..options import add_arguments, from_arguments
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from ..translate.inference import translate
+    from ..translate.inference import TranslateOptions
 
     parser = subparsers.add_parser(
         "translate",
@@ -28,18 +28,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output-dir", metavar="OUTDIR", type=Path, help="folder for the results (created)")
     parser.add_argument("--list", action="store_true", help="list the translation models and exit")
     parser.add_argument("--size", type=int, metavar="MAX_SIDE", help="downscale inputs so the longer side is at most this")
-    parser.add_argument(
-        "--tile", type=int, metavar="N", default=default_of(translate, "tile"),
-        help="tile side for large images (0: never tile; default: tile above 1024 pixels)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--norm-stats", choices=("exact", "downscaled"), default=default_of(translate, "norm_stats"),
-        help="CycleGAN tiles: exact whole-image InstanceNorm statistics, or from a downscaled pass (less memory)",
-    )  # fmt: skip
-    parser.add_argument("--seed", type=int, default=default_of(translate, "seed"), help="pix2pix dropout seed (paper mode)")
     parser.add_argument("--eval", action="store_true", help="pix2pix: deterministic eval mode (running statistics, no dropout)")
     parser.add_argument("--cycle", action="store_true", help="also write F(G(x)) and the error map |x - F(G(x))|")
-    parser.add_argument("--device", help="cpu, cuda, ... (default: cuda if available)")
+    add_arguments(parser, TranslateOptions, skip=["size", "mode"])  # --size is applied when reading; --eval sets the mode
     parser.set_defaults(run=run)
 
 
@@ -64,6 +55,11 @@ def image_files(inputs: list[str]) -> list[tuple[Path, Path]]:
     return unique
 
 
+def _named(out: Path, suffix: str) -> Path:
+    """``out`` + ``suffix`` + ".png" (stems may contain dots, so not ``with_suffix``)."""
+    return out.parent / f"{out.name}{suffix}.png"
+
+
 def _list() -> int:
     from ..translate.models import TRANSLATORS
     from ..weights import default_store
@@ -83,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("give --model NAME, one or more INPUTs and -o OUTDIR (or --list)")
     from ..images import InvalidImage, load_image, save_image
     from ..models import model_spec
-    from ..translate.inference import cycle, error_image, translate
+    from ..translate.inference import TranslateOptions, cycle, error_image, translate
     from ..translate.models import TRANSLATORS
 
     model_spec(args.model)  # unknown names fail before any work
@@ -95,10 +91,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--cycle needs a reverse generator and {args.model} has none; models with one: {with_reverse}")
     if args.size is not None and args.size < 2:
         raise ValueError(f"--size must be at least 2 pixels, got {args.size}")
+    options = from_arguments(TranslateOptions, args, mode="eval" if args.eval else "paper")
     files = image_files(args.inputs)
-    options = dict(
-        mode="eval" if args.eval else "paper", seed=args.seed, tile=args.tile, norm_stats=args.norm_stats, device=args.device
-    )
     failed = 0
     for path, stem in tqdm(files, desc=args.model, unit="image", disable=len(files) < 2):
         try:
@@ -108,16 +102,15 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
             continue
         out = args.output_dir / stem
-        named = lambda suffix: out.parent / f"{out.name}{suffix}.png"  # noqa: E731 (stems may contain dots)
         if args.cycle:
-            result = cycle(image, args.model, info.reverse, **options)
-            save_image(result.translated, named(""))
-            save_image(result.reconstructed, named("_rec"))
-            save_image(error_image(result.error), named("_err"))
-            tqdm.write(f"{named('')}  mean |x - F(G(x))| = {result.mean_error:.4f}")
+            result = cycle(image, args.model, info.reverse, options)
+            save_image(result.translated, _named(out, ""))
+            save_image(result.reconstructed, _named(out, "_rec"))
+            save_image(error_image(result.error), _named(out, "_err"))
+            tqdm.write(f"{_named(out, '')}  mean |x - F(G(x))| = {result.mean_error:.4f}")
         else:
-            save_image(translate(image, args.model, **options), named(""))
-            tqdm.write(str(named("")))
+            save_image(translate(image, args.model, options), _named(out, ""))
+            tqdm.write(str(_named(out, "")))
     if failed:
         print(f"{failed} of {len(files)} inputs could not be read", file=sys.stderr)
         return 2

@@ -27,7 +27,7 @@ import contextlib
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import torch
@@ -35,15 +35,16 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .. import limits
-from ..runtime import check_seed
+from ..options import Options, option
+from ..progress import Callback, Progress, StopEarly, report
 
 __all__ = [
     "TARGETS",
     "EXTENT",
     "RING_RADIUS",
     "RING_SIGMA",
-    "ToyProgress",
     "ToyGAN",
+    "ToyOptions",
     "train",
     "ring_centres",
     "modes_covered",
@@ -54,7 +55,7 @@ Target = Literal["ring", "moons", "spiral", "line", "drawn"]
 Noise = Literal["gaussian", "uniform"]
 Loss = Literal["non-saturating", "minimax"]
 
-TARGETS: tuple[str, ...] = ("ring", "moons", "spiral", "line", "drawn")
+TARGETS: tuple[str, ...] = get_args(Target)
 EXTENT = 3.0  # the views show the square [-3, 3]^2
 RING_RADIUS = 2.0
 RING_SIGMA = 0.1  # wide enough to see each mode as a blob when projected
@@ -159,13 +160,27 @@ def mlp(width: int, depth: int, out: int) -> nn.Sequential:
 
 
 @dataclass(frozen=True)
-class ToyProgress:
-    """Passed to ``train``'s callback after every step."""
+class ToyOptions(Options):
+    """Settings of :class:`ToyGAN` and :func:`train`.
 
-    step: int
-    total: int
-    d_loss: float
-    g_loss: float
+    ``target`` is the real distribution: ``"ring"`` (8 Gaussians), ``"moons"``,
+    ``"spiral"``, ``"line"`` or ``"drawn"`` (given points, sampled with a little
+    jitter); ``noise`` is p(z); ``loss`` the generator's objective (Goodfellow et al.
+    2014, sec. 3). Adam's betas are 0.5, 0.999 as in DCGAN.
+    """
+
+    target: Target = option("ring", help="the real distribution ('drawn': points given by the caller)")
+    noise: Noise = option("gaussian", help="p(z): standard Gaussian or uniform on [-1, 1]^2")
+    loss: Loss = option("non-saturating", help="generator objective: -log D(G(z)) or the minimax log(1 - D(G(z)))")
+    lr_g: float = option(2e-3, above=0, high=0.1, help="Adam learning rate of G")
+    lr_d: float = option(2e-3, above=0, high=0.1, help="Adam learning rate of D")
+    batch_size: int = option(256, low=1, high=65_536, help="points per step")
+    width: int = option(64, low=1, high=1024, help="hidden units per layer of both MLPs")
+    depth: int = option(3, low=1, high=16, help="hidden layers of both MLPs")
+    seed: int = option(0, low=0, high=2**63 - 1, help="seeds the networks, the data and the noise: the same seed gives the same run")
+    # A few seconds on a CPU; with the defaults it covers at least 6 of the ring's 8 modes
+    # (tests/test_gan_toy.py).
+    steps: int = option(1000, low=0, high=100_000, help="training steps of train() (the tab trains frame by frame instead)")
 
 
 class ToyGAN:
@@ -173,86 +188,54 @@ class ToyGAN:
 
     Parameters
     ----------
-    target
-        The real distribution: ``"ring"`` (8 Gaussians), ``"moons"``, ``"spiral"``,
-        ``"line"`` or ``"drawn"`` (``points`` sampled with a little jitter).
-    noise
-        p(z): standard ``"gaussian"`` or ``"uniform"`` on [-1, 1]^2.
-    loss
-        Generator objective: ``"non-saturating"`` or ``"minimax"``.
-    lr_g, lr_d
-        Adam learning rates (betas 0.5, 0.999 as in DCGAN).
-    batch_size, width, depth
-        Points per step; both MLPs have ``depth`` hidden layers of ``width`` units.
-    seed
-        Seeds the networks, the data and the noise: the same seed gives the same run.
+    options, **changes
+        :class:`ToyOptions`, or its fields as keywords, or both (``steps`` is
+        :func:`train`'s).
+    points
+        The real points of the ``"drawn"`` target, (N, 2) with N >= 10.
     """
 
-    def __init__(
-        self,
-        target: Target = "ring",
-        *,
-        points: Tensor | None = None,
-        noise: Noise = "gaussian",
-        loss: Loss = "non-saturating",
-        lr_g: float = 2e-3,
-        lr_d: float = 2e-3,
-        batch_size: int = 256,
-        width: int = 64,
-        depth: int = 3,
-        seed: int = 0,
-    ) -> None:
-        if target not in TARGETS:
-            raise ValueError(f"target must be one of {', '.join(TARGETS)}; got {target!r}")
-        if target == "drawn":
+    def __init__(self, options: ToyOptions | None = None, /, *, points: Tensor | None = None, **changes: object) -> None:
+        opts = ToyOptions.of(options, changes)
+        if opts.target == "drawn":
             if points is None or len(points) < 10:
                 raise ValueError("the 'drawn' target needs at least 10 points (draw on the canvas)")
             points = torch.as_tensor(points, dtype=torch.float32)
             if points.ndim != 2 or points.shape[1] != 2:
                 raise ValueError(f"drawn points must have shape (N, 2), got {tuple(points.shape)}")
-        if noise not in ("gaussian", "uniform"):
-            raise ValueError(f"noise must be 'gaussian' or 'uniform', got {noise!r}")
-        self.target, self.points, self.noise = target, points, noise
-        self.batch_size = int(batch_size)
-        seed = check_seed(seed)
-        self.gen = torch.Generator().manual_seed(seed)
+        self.options, self.points = opts, points
+        self.gen = torch.Generator().manual_seed(opts.seed)
         torch_state = torch.random.get_rng_state()
-        torch.manual_seed(int(seed))  # network initialisation
-        self.G, self.D = mlp(width, depth, 2), mlp(width, depth, 1)
+        torch.manual_seed(opts.seed)  # network initialisation
+        self.G, self.D = mlp(opts.width, opts.depth, 2), mlp(opts.width, opts.depth, 1)
         torch.random.set_rng_state(torch_state)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=lr_g, betas=(0.5, 0.999))
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr_d, betas=(0.5, 0.999))
-        self.set_options(loss=loss, lr_g=lr_g, lr_d=lr_d)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=opts.lr_g, betas=(0.5, 0.999))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=opts.lr_d, betas=(0.5, 0.999))
         self.step_count = 0
         self.history: list[tuple[int, float, float]] = []  # (step, D loss, G loss)
-        view = torch.Generator().manual_seed(int(seed) + 1)  # fixed points for the views
+        view = torch.Generator().manual_seed(opts.seed + 1)  # fixed points for the views
         self.view_real = self.sample_real(600, view)
         self.view_z = self.sample_z(600, view)
 
     def set_options(self, *, loss: Loss | None = None, lr_g: float | None = None, lr_d: float | None = None) -> None:
         """Change the generator objective or learning rates between steps (the lecture's knobs)."""
-        if loss is not None:
-            if loss not in ("non-saturating", "minimax"):
-                raise ValueError(f"loss must be 'non-saturating' or 'minimax', got {loss!r}")
-            self.loss = loss
-        for value, optimizer, name in ((lr_g, self.opt_g, "G"), (lr_d, self.opt_d, "D")):
-            if value is not None:
-                if not 0 < float(value) <= 0.1:
-                    raise ValueError(f"the learning rate of {name} must be in (0, 0.1], got {value}")
-                for group in optimizer.param_groups:
-                    group["lr"] = float(value)
+        changes = {name: value for name, value in (("loss", loss), ("lr_g", lr_g), ("lr_d", lr_d)) if value is not None}
+        self.options = self.options.replace(**changes)
+        for optimizer, lr in ((self.opt_g, self.options.lr_g), (self.opt_d, self.options.lr_d)):
+            for group in optimizer.param_groups:
+                group["lr"] = lr
 
     def sample_real(self, n: int, gen: torch.Generator | None = None) -> Tensor:
         gen = gen or self.gen
-        if self.target == "drawn":
+        if self.options.target == "drawn":
             assert self.points is not None
             picked = self.points[torch.randint(len(self.points), (n,), generator=gen)]
             return picked + 0.03 * torch.randn(n, 2, generator=gen)
-        return _SAMPLERS[self.target](n, gen)
+        return _SAMPLERS[self.options.target](n, gen)
 
     def sample_z(self, n: int, gen: torch.Generator | None = None) -> Tensor:
         gen = gen or self.gen
-        if self.noise == "uniform":
+        if self.options.noise == "uniform":
             return 2 * torch.rand(n, 2, generator=gen) - 1
         return torch.randn(n, 2, generator=gen)
 
@@ -273,16 +256,16 @@ class ToyGAN:
         d_value = g_value = float("nan")
         with torch.enable_grad():
             for _ in range(n):
-                real = self.sample_real(self.batch_size)
-                fake = self.G(self.sample_z(self.batch_size))
+                real = self.sample_real(self.options.batch_size)
+                fake = self.G(self.sample_z(self.options.batch_size))
                 logits_real, logits_fake = self.D(real), self.D(fake.detach())
                 d_loss = F.softplus(-logits_real).mean() + F.softplus(logits_fake).mean()  # -log D(x) - log(1 - D(G(z)))
                 self.opt_d.zero_grad(set_to_none=True)
                 d_loss.backward()
                 self.opt_d.step()
 
-                logits = self.D(self.G(self.sample_z(self.batch_size)))
-                if self.loss == "non-saturating":
+                logits = self.D(self.G(self.sample_z(self.options.batch_size)))
+                if self.options.loss == "non-saturating":
                     g_loss = F.softplus(-logits).mean()  # -log D(G(z))
                 else:
                     g_loss = -F.softplus(logits).mean()  # log(1 - D(G(z)))
@@ -307,27 +290,20 @@ class ToyGAN:
             return torch.sigmoid(self.D(xy))[:, 0]
 
 
-def train(
-    target: Target = "ring",
-    *,
-    steps: int = 1000,
-    seed: int = 0,
-    points: Tensor | None = None,
-    noise: Noise = "gaussian",
-    loss: Loss = "non-saturating",
-    lr_g: float = 2e-3,
-    lr_d: float = 2e-3,
-    callback: Callable[[ToyProgress], None] | None = None,
-) -> ToyGAN:
-    """Train a :class:`ToyGAN` for ``steps`` steps (a few seconds on a CPU) and return it."""
-    steps = int(steps)
-    if not 0 <= steps <= 100_000:
-        raise ValueError(f"steps must be between 0 and 100000, got {steps}")
-    gan = ToyGAN(target, points=points, noise=noise, loss=loss, lr_g=lr_g, lr_d=lr_d, seed=seed)
-    for i in range(steps):
+def train(options: ToyOptions | None = None, /, *, points: Tensor | None = None, callback: Callback | None = None, **changes: object) -> ToyGAN:
+    """Train a :class:`ToyGAN` for ``steps`` steps (a few seconds on a CPU) and return it.
+
+    ``callback`` receives a :class:`synth.progress.Progress` after every step (``losses``
+    "D" and "G"); :class:`synth.progress.StopEarly` from it returns the GAN as it is.
+    """
+    opts = ToyOptions.of(options, changes)
+    gan = ToyGAN(opts, points=points)
+    for i in range(opts.steps):
         d_loss, g_loss = gan.step()
-        if callback:
-            callback(ToyProgress(i + 1, steps, d_loss, g_loss))
+        try:
+            report(callback, Progress(i + 1, opts.steps, "training", losses={"D": d_loss, "G": g_loss}))
+        except StopEarly:
+            break
     return gan
 
 
@@ -337,7 +313,7 @@ def summary(gan: ToyGAN) -> str:
         return "step 0: not trained yet"
     step, d_loss, g_loss = gan.history[-1]
     text = f"step {step}: D loss {d_loss:.3f} (2 ln 2 = 1.386 when D is fooled), G loss {g_loss:.3f}"
-    if gan.target == "ring":
+    if gan.options.target == "ring":
         covered = modes_covered(gan.generate(gan.sample_z(2000, torch.Generator().manual_seed(7))), ring_centres())
         text += f" · modes covered: {covered} of 8"
     return text

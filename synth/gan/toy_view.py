@@ -64,7 +64,7 @@ def _heatmap(gan: ToyGAN, size: int, resolution: int = 72) -> Image.Image:
 
 def _z_lines(gan: ToyGAN, samples: int = 48) -> tuple[list[np.ndarray], float]:
     """Polylines of a regular z-grid (vertical lines first), and the z extent shown."""
-    z_extent = 1.0 if gan.noise == "uniform" else 2.5
+    z_extent = 1.0 if gan.options.noise == "uniform" else 2.5
     ticks = np.linspace(-z_extent, z_extent, _GRID_LINES)
     along = np.linspace(-z_extent, z_extent, samples)
     lines = [np.stack([np.full_like(along, c), along], 1) for c in ticks]
@@ -96,7 +96,7 @@ def _panel(size: int, title: str) -> tuple[Image.Image, ImageDraw.ImageDraw]:
 
 def _z_panel(gan: ToyGAN, lines: list[np.ndarray], z_extent: float) -> Image.Image:
     size = _Z_PANEL
-    image, draw = _panel(size, f"z space: p(z) {gan.noise}")
+    image, draw = _panel(size, f"z space: p(z) {gan.options.noise}")
     plot = Image.new("RGBA", (size, size), (246, 246, 246, 255))
     pd = ImageDraw.Draw(plot, "RGBA")
     half = len(lines) // 2
@@ -133,7 +133,7 @@ def _loss_panel(gan: ToyGAN, height: int) -> Image.Image:
     image, draw = _panel(width, "")
     image = image.resize((width, height))
     draw = ImageDraw.Draw(image, "RGBA")
-    draw.text((6, 4), f"losses (step {gan.step_count}, {gan.loss})", fill=(30, 30, 30), font=_font(15))
+    draw.text((6, 4), f"losses (step {gan.step_count}, {gan.options.loss})", fill=(30, 30, 30), font=_font(15))
     left, top, right, bottom = 44, _TITLE + 8, width - 10, height - 28
     draw.rectangle((left, top, right, bottom), outline=(180, 180, 180))
     history = np.array(gan.history[-3000:], dtype=np.float64).reshape(-1, 3)

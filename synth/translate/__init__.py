@@ -18,14 +18,14 @@ Adversarial Networks. ICCV 2017. https://arxiv.org/abs/1703.10593
 
 from __future__ import annotations
 
-from .inference import CycleResult, Progress, cycle, error_image, translate
+from .inference import CycleResult, TranslateOptions, cycle, error_image, translate
 from .models import TRANSLATORS, Translator, translators
 from .resnet import ResnetGenerator
 from .unet import UnetGenerator
 
 __all__ = [
     "CycleResult",
-    "Progress",
+    "TranslateOptions",
     "ResnetGenerator",
     "TRANSLATORS",
     "Translator",

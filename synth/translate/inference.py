@@ -23,7 +23,6 @@ generators' own convention, [-1, 1], stays inside.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -31,9 +30,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import limits
+from .. import limits, runtime
 from ..images import fit_max_side
-from ..runtime import check_seed
+from ..options import Options, option
+from ..progress import Callback, Progress, report
 from .layers import BatchNorm2d, InstanceNorm2d, Statistics, TestTimeState, test_time
 from .resnet import ResnetGenerator
 from .staged import translate_staged
@@ -41,7 +41,7 @@ from .tiling import run_tiled
 
 __all__ = [
     "Mode",
-    "Progress",
+    "TranslateOptions",
     "CycleResult",
     "translate",
     "cycle",
@@ -63,12 +63,35 @@ STAGED_HALO = 16
 
 
 @dataclass(frozen=True)
-class Progress:
-    """Where a translation is: ``stage`` ("statistics", "tiles", "translate"), ``done`` of ``total``."""
+class TranslateOptions(Options):
+    """Settings of :func:`translate` and :func:`cycle`.
 
-    stage: str
-    done: int
-    total: int
+    ``mode="paper"`` keeps dropout on and normalises with the test batch's statistics,
+    as pix2pix at test time (Isola et al. 2017, sec. 3.3), reproducible from ``seed``;
+    ``"eval"`` uses the running averages and no dropout. Only generators with
+    BatchNorm (pix2pix) are affected. ``norm_stats`` chooses how tiles of a CycleGAN
+    (ResNet) generator get the whole image's InstanceNorm statistics: ``"exact"``
+    gathers them tile by tile, layer by layer (:mod:`synth.translate.staged`; equals
+    the untiled result, about 1.4x its time, holds one quarter-resolution activation
+    of the whole image); ``"downscaled"`` takes them from one pass over the image
+    downscaled to ``stats_side`` and blends overlapping tiles (least memory; the tone
+    shifts: mean |difference| 0.044 at 1024x768 with the vintage weights). U-Net-256
+    tiles always use ``"downscaled"``.
+    """
+
+    size: int | None = option(None, low=2, help="downscale first so that the longer side is at most this (none: keep)")
+    mode: Mode = option("paper", help="pix2pix: 'paper' (dropout and batch statistics, seeded) or 'eval' (running statistics)")
+    seed: int = option(0, low=0, high=2**63 - 1, help="seed of the dropout masks in paper mode")
+    tile: int | None = option(None, low=0, help="tile side in pixels (0: never tile; default: 512-px tiles, 1024 for U-Net-256, above 1024 px)")
+    norm_stats: NormStats = option("exact", help="CycleGAN tiles: exact whole-image InstanceNorm statistics, or from a downscaled pass (less memory)")
+    # A quarter of the tile, at most 128 (ResNet) or 256 (U-Net) pixels, when not given.
+    overlap: int | None = option(None, low=0, help="overlap of blended tiles in pixels (default: a quarter of the tile, at most 128 or 256)")
+    stats_side: int = option(512, low=16, help="longer side of the downscaled statistics pass")
+    device: str | None = option(None, max_length=32, help="where a named model runs (default: SYNTH_DEVICE or the best available)")
+
+    def check(self) -> None:
+        if self.device is not None:
+            runtime.device(self.device)
 
 
 @dataclass(frozen=True)
@@ -119,8 +142,6 @@ def _crop(x: torch.Tensor, pads: tuple[int, int, int, int]) -> torch.Tensor:
 
 
 def _state(model: nn.Module, mode: Mode, seed: int) -> TestTimeState:
-    if mode not in ("paper", "eval"):
-        raise ValueError(f"mode must be 'paper' or 'eval', got {mode!r}")
     has_bn = any(isinstance(m, BatchNorm2d) for m in model.modules())
     if mode == "eval" or not has_bn:
         return TestTimeState()
@@ -165,17 +186,12 @@ def _as_model(model: nn.Module | str, device: str | torch.device | None) -> nn.M
 def translate(
     image: torch.Tensor,
     model: nn.Module | str,
+    options: TranslateOptions | None = None,
+    /,
     *,
-    size: int | None = None,
-    mode: Mode = "paper",
-    seed: int = 0,
-    tile: int | None = None,
-    norm_stats: NormStats = "exact",
-    overlap: int | None = None,
-    stats_side: int = 512,
     statistics: Statistics | None = None,
-    device: str | torch.device | None = None,
-    callback: Callable[[Progress], None] | None = None,
+    callback: Callback | None = None,
+    **changes: object,
 ) -> torch.Tensor:
     """Translate one image with a pix2pix or CycleGAN generator, at its own size.
 
@@ -184,40 +200,17 @@ def translate(
     image
         (1, 3, H, W) float in [0, 1], any H and W (at least 2).
     model
-        A registered name (loaded through the model cache) or a generator module.
-    size
-        Downscale first so that the longer side is at most this (``None``: keep).
-    mode
-        ``"paper"``: dropout on and batch statistics, as pix2pix at test time,
-        reproducible from ``seed``; ``"eval"``: running statistics, no dropout.
-        Only generators with BatchNorm (pix2pix) are affected.
-    seed
-        Seeds the dropout masks in paper mode.
-    tile
-        Tile side in pixels (rounded up to the network's multiple); ``0`` never
-        tiles; ``None`` tiles with 512-pixel tiles (1024 for U-Net-256) when the
-        padded longer side exceeds :data:`AUTO_TILE_SIDE`.
-    norm_stats
-        How tiles of a CycleGAN (ResNet) generator get the whole image's
-        InstanceNorm statistics: ``"exact"`` gathers them tile by tile, layer by
-        layer (:mod:`synth.translate.staged`; equals the untiled result, about
-        1.4x its time, holds one quarter-resolution activation of the whole
-        image); ``"downscaled"`` takes them from one pass over the image downscaled
-        to ``stats_side`` and blends overlapping tiles (least memory; the tone
-        shifts: mean |difference| 0.044 at 1024x768 with the vintage weights).
-        U-Net-256 tiles always use ``"downscaled"``.
-    overlap
-        Overlap of neighbouring blended tiles (rounded up to the network's
-        multiple); default a quarter of the tile, at most 128 pixels for the ResNet
-        and 256 for U-Net-256.
-    stats_side
-        Longer side of the downscaled statistics pass.
+        A registered name (loaded through the model cache, on ``device``) or a generator module.
+    options, **changes
+        :class:`TranslateOptions`, or its fields as keywords, or both.
     statistics
-        Use these statistics (see :func:`record_statistics`) instead, tiled or not.
-    device
-        Where a named model runs (default: :func:`synth.runtime.device`).
+        Use these normalisation statistics (see :func:`record_statistics`) instead,
+        tiled or not.
     callback
-        Called with :class:`Progress` after the statistics pass and each tile.
+        Receives a :class:`synth.progress.Progress` after the statistics pass
+        (``stage`` "statistics"), each tile ("tiles"), each stage of exact tiling
+        ("stage A" ...) or the one pass ("translate"). A translation has no partial
+        result: :class:`synth.progress.StopEarly` propagates like any exception.
 
     Returns
     -------
@@ -225,52 +218,45 @@ def translate(
         (1, 3, H', W') float32 on the CPU in [0, 1]; H', W' are the input's (after
         ``size``).
     """
+    opts = TranslateOptions.of(options, changes)
     if image.ndim != 4 or image.shape[:2] != (1, 3):
         raise ValueError(f"expected an image tensor of shape (1, 3, H, W), got {tuple(image.shape)}")
-    seed = check_seed(seed)
-    if size is not None:
-        image = fit_max_side(image, size)
+    if opts.size is not None:
+        image = fit_max_side(image, opts.size)
     limits.check_output(image.shape[-1], image.shape[-2], "the translated image")  # before the model is loaded
-    net = _as_model(model, device)
+    net = _as_model(model, opts.device)
     parameter = next(net.parameters())
     multiple = multiple_of(net)
     x, pads = reflect_pad(image.to(device=parameter.device, dtype=parameter.dtype) * 2 - 1, multiple, getattr(net, "min_side", 0))
-    state = _state(net, mode, seed)
+    state = _state(net, opts.mode, opts.seed)
     height, width = x.shape[-2:]
-    if norm_stats not in ("exact", "downscaled"):
-        raise ValueError(f"norm_stats must be 'exact' or 'downscaled', got {norm_stats!r}")
+    tile = opts.tile
     if tile is None:
         tile = (1024 if multiple > 4 else 512) if max(height, width) > AUTO_TILE_SIDE else 0
-    if tile < 0:
-        raise ValueError(f"tile must be 0 (no tiling) or a positive side in pixels, got {tile}")
     tile = math.ceil(tile / multiple) * multiple
     tiled = bool(tile) and max(height, width) > tile
-    report = callback or (lambda progress: None)
 
-    if tiled and statistics is None and norm_stats == "exact" and isinstance(net, ResnetGenerator):
-        y = translate_staged(
-            net, x, tile=tile, halo=STAGED_HALO, callback=lambda stage, i, n: report(Progress(f"stage {stage}", i, n))
-        ).float().cpu()
+    if tiled and statistics is None and opts.norm_stats == "exact" and isinstance(net, ResnetGenerator):
+        y = translate_staged(net, x, tile=tile, halo=STAGED_HALO, callback=callback).float().cpu()
     elif tiled:
-        if overlap is None:  # a quarter of the tile, at most 128 (ResNet) or 256 (U-Net) pixels
-            overlap = min(tile // 4, 256 if multiple > 4 else 128)
+        overlap = min(tile // 4, 256 if multiple > 4 else 128) if opts.overlap is None else opts.overlap
         overlap = math.ceil(overlap / multiple) * multiple
-        if not 0 <= overlap < tile:
+        if not overlap < tile:
             raise ValueError(f"overlap must be in [0, tile); got {overlap} with tiles of {tile} pixels")
         if statistics is None and _needs_statistics(net, state):
-            statistics = record_statistics(net, _downscaled(x, stats_side, multiple), state)
-            report(Progress("statistics", 1, 1))
+            statistics = record_statistics(net, _downscaled(x, opts.stats_side, multiple), state)
+            report(callback, Progress(1, 1, "statistics"))
         frozen = replace(state, frozen=statistics)
 
         def run(part: torch.Tensor) -> torch.Tensor:
             with test_time(frozen):
                 return net(part)
 
-        y = run_tiled(run, x, tile=tile, overlap=overlap, callback=lambda i, n: report(Progress("tiles", i, n)))
+        y = run_tiled(run, x, tile=tile, overlap=overlap, callback=callback)
     else:
         with test_time(replace(state, frozen=statistics)):
             y = net(x).float().cpu()
-        report(Progress("translate", 1, 1))
+        report(callback, Progress(1, 1, "translate"))
     return ((_crop(y, pads) + 1) / 2).clamp_(0, 1)
 
 
@@ -278,26 +264,30 @@ def cycle(
     image: torch.Tensor,
     forward: nn.Module | str,
     backward: nn.Module | str,
+    options: TranslateOptions | None = None,
+    /,
     *,
     translated: torch.Tensor | None = None,
-    **options,
+    callback: Callback | None = None,
+    **changes: object,
 ) -> CycleResult:
     """x, G(x), F(G(x)) and the error map |x - F(G(x))| (Zhu et al. 2017, eq. 2).
 
     ``forward`` is G (e.g. ``cyclegan/horse2zebra``), ``backward`` is F (e.g.
-    ``cyclegan/zebra2horse``); ``options`` go to :func:`translate` for both passes
-    (``size`` only to the first, so the three images share one size). Pass
-    ``translated`` = G(x) when it is already computed.
+    ``cyclegan/zebra2horse``); the options are :func:`translate`'s for both passes
+    (``size`` applies to the input, so the three images share one size), and so is
+    ``callback``. Pass ``translated`` = G(x) when it is already computed.
     """
-    size = options.pop("size", None)
-    if size is not None:
-        image = fit_max_side(image, size)
+    opts = TranslateOptions.of(options, changes)
+    if opts.size is not None:
+        image = fit_max_side(image, opts.size)
     limits.check_output(image.shape[-1], image.shape[-2], "the translated image")
+    each = opts.replace(size=None)
     if translated is None:
-        translated = translate(image, forward, **options)
+        translated = translate(image, forward, each, callback=callback)
     elif translated.shape != image.shape:
         raise ValueError(f"translated must have the image's shape {tuple(image.shape)}, got {tuple(translated.shape)}")
-    reconstructed = translate(translated, backward, **options)
+    reconstructed = translate(translated, backward, each, callback=callback)
     error = (image - reconstructed).abs().mean(dim=1, keepdim=True)
     return CycleResult(image, translated, reconstructed, error, float(error.mean()))
 

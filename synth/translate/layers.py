@@ -46,9 +46,13 @@ __all__ = [
 Statistics = dict[nn.Module, tuple[torch.Tensor, torch.Tensor]]
 
 
-@dataclass
+@dataclass(frozen=True)
 class TestTimeState:
-    """How normalisation and dropout layers behave during one call (see module docstring)."""
+    """How normalisation and dropout layers behave during one call (see module docstring).
+
+    Frozen: a call derives its own with ``dataclasses.replace``, so the default shared
+    by every context can never be changed by one of them.
+    """
 
     batch_stats: bool = False
     dropout: torch.Generator | None = None
@@ -56,7 +60,9 @@ class TestTimeState:
     frozen: Statistics | None = None
 
 
-_STATE: contextvars.ContextVar[TestTimeState] = contextvars.ContextVar("synth_translate_state", default=TestTimeState())
+#: What layers do outside :func:`test_time`: the module's own behaviour.
+AS_TRAINED = TestTimeState()
+_STATE: contextvars.ContextVar[TestTimeState] = contextvars.ContextVar("synth_translate_state", default=AS_TRAINED)
 
 
 @contextlib.contextmanager

@@ -157,6 +157,8 @@ def _spec(t: Translator) -> ModelSpec:
         task="translate",
         summary=f"{t.title}: {summary}",
         half_ok=True,
+        input_range=(-1.0, 1.0),
+        output_range=(-1.0, 1.0),
     )
 
 

@@ -29,11 +29,12 @@ convolutions are slow per operation on CPUs: about 1.4x the untiled time measure
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import torch
 from torch import nn
 
+from ..progress import Callback, Progress, report
 from .layers import InstanceNorm2d, Statistics, TestTimeState, test_time
 from .resnet import ResnetGenerator
 
@@ -122,7 +123,7 @@ def translate_staged(
     *,
     tile: int = 512,
     halo: int = 32,
-    callback: Callable[[str, int, int], None] | None = None,
+    callback: Callback | None = None,
 ) -> torch.Tensor:
     """The untiled output of ``net`` for ``x``, computed in tiles with exact whole-image statistics.
 
@@ -136,7 +137,8 @@ def translate_staged(
         Core size and halo of the full-resolution tiles, multiples of 4; stage C uses
         a quarter of each on the quarter-resolution activation.
     callback
-        ``callback(stage, done, total)`` after each stage ("A", "B", "C").
+        Receives a :class:`synth.progress.Progress` after each stage (``stage``
+        "stage A", "stage B", "stage C"; ``step`` 1 to 3).
 
     Returns
     -------
@@ -145,16 +147,15 @@ def translate_staged(
     """
     if tile % 4 or halo % 4:
         raise ValueError(f"tile and halo must be multiples of 4, got {tile} and {halo}")
-    report = callback or (lambda stage, done, total: None)
     layers = net.model
     down = next(i for i, m in enumerate(layers) if type(m).__name__ == "ResnetBlock")
     up = max(i for i, m in enumerate(layers) if type(m).__name__ == "ResnetBlock") + 1
     statistics: Statistics = {}
     quarter = _stage(layers[:down], x, statistics, core=tile, halo=halo)
-    report("A", 1, 3)
+    report(callback, Progress(1, 3, "stage A"))
     with test_time(TestTimeState()):
         quarter = layers[down:up](quarter)
-    report("B", 2, 3)
+    report(callback, Progress(2, 3, "stage B"))
     y = _stage(layers[up:], quarter, statistics, core=tile // 4, halo=halo // 4)
-    report("C", 3, 3)
+    report(callback, Progress(3, 3, "stage C"))
     return y

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 
 import torch
 
+from ..progress import Callback, Progress, report
+
 __all__ = ["tile_starts", "tile_weights", "tiles", "blend_total", "run_tiled"]
 
 
@@ -82,12 +84,13 @@ def run_tiled(
     *,
     tile: int,
     overlap: int,
-    callback: Callable[[int, int], None] | None = None,
+    callback: Callback | None = None,
 ) -> torch.Tensor:
     """``fn`` applied to overlapping tiles of ``x`` (B, C, H, W), blended into one image.
 
     ``fn`` maps (B, C, h, w) to (B, C', h, w). The result is accumulated on the CPU
-    in float32; ``callback(done, total)`` is called after each tile.
+    in float32; ``callback`` receives a :class:`synth.progress.Progress` (``stage``
+    "tiles") after each tile.
     """
     height, width = x.shape[-2:]
     boxes = list(tiles((height, width), tile, overlap))
@@ -98,7 +101,6 @@ def run_tiled(
             out = torch.zeros(y.shape[0], y.shape[1], height, width)
         weight = tile_weights((top, left, h, w), (height, width), overlap)
         out[..., top : top + h, left : left + w].addcmul_(y, weight)
-        if callback is not None:
-            callback(index, len(boxes))
+        report(callback, Progress(index, len(boxes), "tiles"))
     assert out is not None
     return out / blend_total((height, width), tile, overlap)
