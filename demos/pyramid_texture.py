@@ -13,21 +13,24 @@ from typing import Any
 import gradio as gr
 
 from synth import heeger_bergen as hb
-from synth.examples import example_paths
+from synth.examples import example_path, example_paths
 from synth.images import load_image, squeeze_grey
 from synth.pyramid import max_scales
 from synth.streaming import Done
 from synth.views import band_label, caption, filter_bank_image, histogram_figure, hstack, pyramid_mosaic, tile
 
-from .components import Dropdown, ImageUpload, Number, Radio, Slider
+from .components import Dropdown, ImageUpload, Slider
 from .errors import handler, require_image
+from .forms import Form
 from .panels import reset_button
 from .serving import image_file, lane, launch_alone, queued, stream_job
 
 EXAMPLES = ("gravel", "grass", "wood", "fur", "stars", "cells", "brick")
 MAX_INPUT_SIDE = 512  # a public Space's cap; the CLI can go further
 MAX_OUTPUT_SIDE = 1024
-DEFAULT = hb.HeegerBergenOptions()
+#: The options the tab shows, with their labels; ranges and defaults come from the engine.
+FORM = Form(hb.HeegerBergenOptions, scales="Scales", orientations="Orientations", iterations="Iterations",
+            ratio="Output size (x example)", edges="Example edges", seed="Seed")  # fmt: skip
 
 INTRO = """### Parametric pyramid textures · Heeger & Bergen (1995)
 Start from white noise; repeat: decompose the output with a **steerable pyramid**, give every
@@ -67,30 +70,24 @@ def _views(result: hb.HBResult, band: int) -> tuple[Any, Any]:
 
 
 @handler
-def run(path: str | None, scales: int, orientations: int, iterations: int, ratio: float, edges: str, seed: float, max_side: int, request: gr.Request):
-    """Stream the synthesis: (texture, iterations strip, tiled preview, mosaics, band menu, histogram, state)."""
-    image = squeeze_grey(load_image(require_image(path, "a texture"), max_side=int(max_side)))
+def run(path: str | None, request: gr.Request, **values: Any):
+    """Stream the synthesis: (texture, iterations strip, tiled preview, mosaics, band menu, histogram, state).
+
+    ``values``: the :data:`FORM` options, and ``max_side``, the side the example is resized to first.
+    """
+    options = FORM.build(values)
+    image = squeeze_grey(load_image(require_image(path, "a texture"), max_side=int(values["max_side"])))
     height, width = image.shape[-2:]
-    if int(scales) > max_scales(height, width):
+    if options.scales > max_scales(height, width):
         raise gr.Error(
-            f"{int(scales)} scales need an image of at least {2 ** (int(scales) + 2)} pixels per side; "
-            f"this one is {width}x{height} after resizing. Use fewer scales or a larger image."
+            f"{options.scales} scales need an image of at least {2 ** (options.scales + 2)} pixels per side; "
+            f"this one is {width}x{height} after resizing. Use fewer scales or a larger image.",
+            print_exception=False,
         )
-    if max(height, width) * ratio > MAX_OUTPUT_SIDE:
-        raise gr.Error(f"The output would be larger than {MAX_OUTPUT_SIDE} pixels per side; lower the size ratio.")
+    if max(height, width) * options.ratio > MAX_OUTPUT_SIDE:
+        raise gr.Error(f"The output would be larger than {MAX_OUTPUT_SIDE} pixels per side; lower the size ratio.", print_exception=False)
     frames: list[tuple[Any, str]] = []
-    for item in stream_job(
-        hb.synthesize_with_details,
-        image,
-        scales=int(scales),
-        orientations=int(orientations),
-        iterations=int(iterations),
-        ratio=float(ratio),
-        edges=edges,
-        seed=int(seed),
-        tab="pyramid",
-        request=request,
-    ):
+    for item in stream_job(hb.synthesize_with_details, image, options, tab="pyramid", request=request):
         if isinstance(item, Done):
             result: hb.HBResult = item.result
             mosaics, figure = _views(result, 0)
@@ -125,18 +122,17 @@ def create_demo() -> gr.Blocks:
         result_state = gr.State(None)
         with gr.Row():
             with gr.Column(scale=2, min_width=300):
-                source = ImageUpload(label="Example texture", height=260)
+                source = ImageUpload(label="Example texture", height=260, value=str(example_path(EXAMPLES[0])))
                 gr.Examples(example_paths(*EXAMPLES), inputs=source, label="Examples (scikit-image, CC0 / public domain)")
                 with gr.Row():
-                    scales = Slider(1, 6, value=DEFAULT.scales, step=1, label="Scales")
-                    orientations = Slider(2, 8, value=DEFAULT.orientations, step=1, label="Orientations")
+                    scales = FORM.slider("scales", maximum=6, info=None)
+                    orientations = FORM.slider("orientations", info=None)
                 with gr.Row():
-                    iterations = Slider(1, 20, value=DEFAULT.iterations, step=1, label="Iterations")
-                    ratio = Slider(0.5, 3.0, value=1.0, step=0.25, label="Output size (x example)")
+                    iterations = FORM.slider("iterations", minimum=1, maximum=20, info=None)
+                    ratio = FORM.slider("ratio", minimum=0.5, maximum=3.0, step=0.25, info=None)
                 with gr.Accordion("More settings", open=False):
-                    edges = Radio(["periodic", "mirror"], value=DEFAULT.edges, label="Example edges",
-                                     info="periodic: Moisan's periodic component (IPOL default); mirror: symmetric extension")
-                    seed = Number(value=DEFAULT.seed, precision=0, minimum=0, maximum=2**63 - 1, label="Seed")
+                    edges = FORM.radio("edges", info="periodic: Moisan's periodic component (IPOL default); mirror: symmetric extension")
+                    seed = FORM.number("seed")
                     max_side = Slider(64, MAX_INPUT_SIDE, value=256, step=32, label="Resize example to at most (px)")
                 with gr.Row():
                     run_button = gr.Button("Synthesise", variant="primary")
@@ -162,9 +158,11 @@ def create_demo() -> gr.Blocks:
                 gr.Markdown("The steerable filters in space, one row per scale (fine to coarse), one column per orientation.")
                 filters = gr.Image(label="Steerable filters", format="png", interactive=False)
 
+        settings = dict(scales=scales, orientations=orientations, iterations=iterations, ratio=ratio, edges=edges, seed=seed, max_side=max_side)
         run_event = run_button.click(
             run,
-            inputs=[source, scales, orientations, iterations, ratio, edges, seed, max_side],
+            inputs=[source],
+            inputs_kwargs=settings,
             outputs=[texture, strip, tiled, mosaic, band, histogram, result_state],
             **queued("pyramid_texture", tab="pyramid", lane_name="pyramid"),
         )

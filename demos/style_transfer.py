@@ -9,14 +9,15 @@ import time
 
 import gradio as gr
 
-from demos.components import CheckboxGroup, Dropdown, ImageUpload, Number, Radio, Slider
+from demos.components import Dropdown, ImageUpload, Number, Radio, Slider
 from demos.errors import handler, require_image
+from demos.forms import Form
 from demos.panels import availability_markdown, reset_button
 from demos.serving import image_file, output_file, queued, stream_job
 from synth import limits
 from synth.examples import example_path, example_paths
 from synth.feature_vis import loss_figure
-from synth.ghiasi import fast_transfer
+from synth.ghiasi import FastStyleOptions, fast_transfer
 from synth.images import load_image, resize, to_pil
 from synth.runtime import gpu
 from synth.streaming import Done
@@ -51,37 +52,33 @@ def _saved(image) -> str:
     return output_file(lambda path: to_pil(image).save(path), "style_transfer.png")
 
 
-def _inputs(content_path, style_path, style2_path, blend2):
+#: The optimisation's options the tab shows; output size, halvings, the log-ratio, the content layer and
+#: the second style's weight are the tab's own controls, turned into options in :func:`_options`.
+STYLE = Form(StyleOptions, steps="Steps (over all scales)", preserve_colors="Colours (Gatys et al. 2017)", init="Start from",
+             optimizer="Optimiser", style_scale="Style scale (× output size)", tv_weight="Total-variation weight (e.g. 10)",
+             seed="Seed (noise start)", backbone="Backbone", style_layers="Style layers (Gram matrices)")  # fmt: skip
+#: Fast mode's options: the colours control is shared with the optimisation.
+FAST = Form(FastStyleOptions, preserve_colors="Colours (Gatys et al. 2017)", strength="Fast mode: style strength (0 = the content)")
+
+
+def _inputs(content_path: str | None, style_path: str | None, style2_path: str | None, values: dict):
+    """The images, and the blend of the two styles (``None`` with one style)."""
     content = load_image(require_image(content_path, "a content image"))
     styles = [load_image(require_image(style_path, "a style image"))]
     blend = None
     if style2_path:
         styles.append(load_image(style2_path))
-        blend = [1.0 - float(blend2), float(blend2)]
+        second = float(values["blend2"])
+        blend = (1.0 - second, second)
     return content, styles, blend
 
 
-def _check_size(size: float) -> int:
-    """A size the slider allows; the engines refuse outputs above their device's cap themselves."""
-    if not 64 <= int(size) <= GPU_CAP:
-        raise gr.Error(f"Size must be 64..{GPU_CAP} px here; got {int(size)}.")
-    return int(size)
-
-
-def _check(size: float, steps: float) -> tuple[int, int]:
-    """Size and steps of an optimisation the sliders allow."""
-    if not 1 <= int(steps) <= MAX_STEPS:
-        raise gr.Error(f"Steps must be 1..{MAX_STEPS} here; got {int(steps)}. The command line allows more.")
-    return _check_size(size), int(steps)
-
-
-def _options(size, ratio, steps, colors, init, scales, style_scale, tv, optimizer, backbone, content_layer, style_layers, seed):
-    count = int(scales)
-    return dict(
-        sizes=[max(32, round(size / 2**k)) for k in reversed(range(count))], style_weight=10 ** float(ratio), content_weight=1.0,
-        steps=steps, preserve_colors=colors, init=init, style_scale=float(style_scale), tv_weight=float(tv or 0),
-        optimizer=optimizer, backbone=backbone, content_layers=[content_layer or CONTENT_LAYERS[0]],
-        style_layers=list(style_layers or STYLE_LAYERS), seed=seed, every=5,
+def _options(values: dict, blend) -> StyleOptions:
+    """:class:`StyleOptions` from the tab's controls: ``halvings`` halvings of ``size``, β/α from the log slider."""
+    size, halvings = int(values["size"]), int(values["halvings"])
+    return STYLE.build(
+        values, sizes=tuple(max(32, round(size / 2**k)) for k in reversed(range(halvings + 1))), style_weight=10 ** float(values["ratio"]),
+        content_weight=1.0, content_layers=(values["content_layer"],), blend=blend, every=5,
     )  # fmt: skip
 
 
@@ -96,51 +93,47 @@ def _figure(history):
     return loss_figure(history, title="content and style loss (unweighted)", total=False)
 
 
-def _gatys(content, styles, blend, options, request):
+def _gatys(content, styles, options: StyleOptions, request):
     """Yield (image, figure, status, label) while optimising; the last item's label says "done"."""
     history: list = []
     start = time.perf_counter()
-    for item in stream_job(transfer, content, styles, blend=blend, tab="style_transfer", request=request, **options):
+    for item in stream_job(transfer, content, styles, options, tab="style_transfer", request=request):
         if isinstance(item, Done):
             seconds = time.perf_counter() - start
             early = f" (stopped at the time budget of {limits.current().seconds:.0f} s with the result so far)" if item.early else ""
-            yield item.result, _figure(history), f"done: {options['steps']} steps in {seconds:.1f} s{early}", f"optimisation: {seconds:.1f} s"
+            yield item.result, _figure(history), f"done: {options.steps} steps in {seconds:.1f} s{early}", f"optimisation: {seconds:.1f} s"
         else:
             history.append((item.step, {"content": item.losses["content"], "style": item.losses["style"]}))
             yield item.image, _figure(history), _status(item), None
 
 
-def _fast(content, styles, blend, size, colors, strength):
+def _fast(content, styles, blend, values: dict):
     start = time.perf_counter()
-    image = fast_transfer(content, styles, blend=blend, strength=float(strength), preserve_colors=colors, size=size)
+    image = fast_transfer(content, styles, FAST.build(values, blend=blend, size=int(values["size"])))
     return image, time.perf_counter() - start
 
 
 @gpu(duration=120)
 @handler
-def run(content_path, style_path, style2_path, blend2, mode, size, ratio, steps, colors, init, scales, style_scale, tv,
-        optimizer, backbone, content_layer, style_layers, seed, strength, request: gr.Request):  # fmt: skip
+def run(content_path, style_path, style2_path, request: gr.Request, **values):
     """Run one mode; the optimisation streams its image, the loss plot and the step.
 
     The tab's Run button calls :func:`run_fast` in fast mode (a lane of its own, so a
     0.1 s rendering never waits behind optimisations); here ``mode="fast"`` is for API callers.
     """
-    size, steps = _check(size, steps)
-    if mode == "fast":
-        yield run_fast(content_path, style_path, style2_path, blend2, size, colors, strength)
+    if values["mode"] == "fast":
+        yield run_fast(content_path, style_path, style2_path, **values)
         return
-    content, styles, blend = _inputs(content_path, style_path, style2_path, blend2)
-    options = _options(size, ratio, steps, colors, init, scales, style_scale, tv, optimizer, backbone, content_layer, style_layers, seed)
-    for image, figure, status, done in _gatys(content, styles, blend, options, request):
+    content, styles, blend = _inputs(content_path, style_path, style2_path, values)
+    for image, figure, status, done in _gatys(content, styles, _options(values, blend), request):
         yield image_file(image, "style_transfer.png"), figure, status, (_saved(image) if done else gr.skip())
 
 
 @handler
-def run_fast(content_path, style_path, style2_path, blend2, size, colors, strength):
+def run_fast(content_path, style_path, style2_path, **values):
     """Fast mode: one forward pass (Ghiasi et al. 2017); the result, no plot, the status and the file."""
-    size = _check_size(size)
-    content, styles, blend = _inputs(content_path, style_path, style2_path, blend2)
-    image, seconds = _fast(content, styles, blend, size, colors, strength)
+    content, styles, blend = _inputs(content_path, style_path, style2_path, values)
+    image, seconds = _fast(content, styles, blend, values)
     return image_file(image, "style_transfer.png"), None, f"done: fast mode, {image.shape[-1]}×{image.shape[-2]} in {seconds:.2f} s", _saved(image)
 
 
@@ -150,15 +143,13 @@ SHOW_RUN_BUTTON = "(mode) => [{__type__: 'update', visible: mode !== 'fast'}, {_
 
 @gpu(duration=180)
 @handler
-def compare(content_path, style_path, style2_path, blend2, mode, size, ratio, steps, colors, init, scales, style_scale, tv,
-            optimizer, backbone, content_layer, style_layers, seed, strength, request: gr.Request):  # fmt: skip
+def compare(content_path, style_path, style2_path, request: gr.Request, **values):
     """Both modes on the same inputs, side by side with their wall times (fast first, then the optimisation streams)."""
-    size, steps = _check(size, steps)
-    content, styles, blend = _inputs(content_path, style_path, style2_path, blend2)
-    fast, fast_seconds = _fast(content, styles, blend, size, colors, strength)
+    content, styles, blend = _inputs(content_path, style_path, style2_path, values)
+    options = _options(values, blend)
+    fast, fast_seconds = _fast(content, styles, blend, values)
     left = caption(fast, f"fast: {fast_seconds:.2f} s")
-    options = _options(size, ratio, steps, colors, init, scales, style_scale, tv, optimizer, backbone, content_layer, style_layers, seed)
-    for image, figure, status, done in _gatys(content, styles, blend, options, request):
+    for image, figure, status, done in _gatys(content, styles, options, request):
         image = resize(image, (fast.shape[-1], fast.shape[-2]))  # coarse scales are smaller
         both = hstack([left, caption(image, done or "optimisation: running")])
         yield image_file(both, "compare.png"), figure, f"fast: {fast_seconds:.2f} s · {status}"
@@ -170,7 +161,7 @@ def create_demo() -> gr.Blocks:
         with gr.Row():
             with gr.Column(scale=1):
                 with gr.Row():
-                    content = ImageUpload(label="Content", height=220)
+                    content = ImageUpload(label="Content", height=220, value=str(example_path("chelsea")))
                     style = ImageUpload(label="Style", height=220, value=str(example_path("swirls")))
                 with gr.Row():
                     gr.Examples(example_paths("chelsea", "astronaut", "coffee", "rocket"), inputs=content, label="Content examples (scikit-image)")
@@ -178,28 +169,28 @@ def create_demo() -> gr.Blocks:
                 mode = Radio(MODES, value="gatys", label="Mode")
                 with gr.Row():
                     size = Slider(64, GPU_CAP, value=DEFAULT.sizes[-1], step=32, label=f"Output size (longer side, px; optimisation: at most {CPU_CAP} on a CPU)")
-                    steps = Slider(10, MAX_STEPS, value=DEFAULT.steps, step=10, label="Steps (over all scales)")
+                    steps = STYLE.slider("steps", minimum=10, maximum=MAX_STEPS, step=10, info=None)
                 ratio = Slider(-1, 4, value=round(math.log10(DEFAULT.style_weight), 1), step=0.1,
                                   label="Style / content weight, log10 (β/α; 1 = 10× more style)")  # fmt: skip
-                colors = Radio(COLORS, value="none", label="Colours (Gatys et al. 2017)")
+                colors = STYLE.radio("preserve_colors", labels={value: label for label, value in COLORS})
                 with gr.Accordion("Blend a second style", open=False):
                     style2 = ImageUpload(label="Second style (optional)", height=160)
                     gr.Examples(example_paths("stained-glass", "pointillism", "cells"), inputs=style2, label="Examples")
                     blend2 = Slider(0, 1, value=0.5, step=0.05, label="Weight of the second style")
                 with gr.Accordion("More options", open=False):
                     with gr.Row():
-                        init = Radio(["content", "noise", "style"], value="content", label="Start from")
-                        optimizer = Radio(["lbfgs", "adam"], value="lbfgs", label="Optimiser")
+                        init = STYLE.radio("init")
+                        optimizer = STYLE.radio("optimizer")
                     with gr.Row():
-                        scales = Slider(1, 3, value=len(DEFAULT.sizes), step=1, label="Coarse-to-fine scales (halving; 1 = Gatys et al.)")
-                        style_scale = Slider(0.25, 2.0, value=1.0, step=0.05, label="Style scale (× output size)")
+                        halvings = Slider(0, 2, value=len(DEFAULT.sizes) - 1, step=1, label="Coarse-to-fine halvings (0 = Gatys et al.)")
+                        style_scale = STYLE.slider("style_scale", minimum=0.25, maximum=2.0, step=0.05, info=None)
                     with gr.Row():
-                        tv = Number(0.0, label="Total-variation weight (e.g. 10)", minimum=0)
-                        seed = Number(0, precision=0, minimum=0, maximum=2**63 - 1, label="Seed (noise start)")
-                    backbone = Dropdown(BACKBONES, value="vgg16-caffe", label="Backbone")
+                        tv = Number(DEFAULT.tv_weight, label="Total-variation weight (e.g. 10)", minimum=0, maximum=1e6)
+                        seed = STYLE.number("seed")
+                    backbone = STYLE.dropdown("backbone", labels=dict((v, k) for k, v in BACKBONES), only=[v for _, v in BACKBONES], info=None)
                     content_layer = Dropdown(CONTENT_CHOICES, value=CONTENT_LAYERS[0], label="Content layer")
-                    style_layers = CheckboxGroup(STYLE_CHOICES, value=list(STYLE_LAYERS), label="Style layers (Gram matrices)")
-                    strength = Slider(0, 1, value=1.0, step=0.05, label="Fast mode: style strength (0 = the content)")
+                    style_layers = STYLE.checkbox_group("style_layers", choices=STYLE_CHOICES, value=STYLE_LAYERS)
+                    strength = FAST.slider("strength", step=0.05, info=None)
                     available = gr.Markdown(_availability())
                 with gr.Row():
                     go = gr.Button("Run", variant="primary")
@@ -212,13 +203,17 @@ def create_demo() -> gr.Blocks:
                 download = gr.File(label="Result at its real size (PNG)", height=60)
                 plot = gr.Plot(label="Losses")
 
-        inputs = [content, style, style2, blend2, mode, size, ratio, steps, colors, init, scales, style_scale, tv,
-                  optimizer, backbone, content_layer, style_layers, seed, strength]  # fmt: skip
-        run_event = go.click(run, inputs, [output, plot, status, download], **queued("style_transfer_run", tab="style_transfer", lane_name="optimise"))
-        fast_event = go_fast.click(run_fast, [content, style, style2, blend2, size, colors, strength], [output, plot, status, download],
+        images = [content, style, style2]
+        fast_settings = dict(blend2=blend2, size=size, preserve_colors=colors, strength=strength)
+        settings = dict(mode=mode, ratio=ratio, steps=steps, init=init, halvings=halvings, style_scale=style_scale, tv_weight=tv, optimizer=optimizer,
+                        backbone=backbone, content_layer=content_layer, style_layers=style_layers, seed=seed, **fast_settings)  # fmt: skip
+        run_event = go.click(run, images, [output, plot, status, download], inputs_kwargs=settings,
+                             **queued("style_transfer_run", tab="style_transfer", lane_name="optimise"))  # fmt: skip
+        fast_event = go_fast.click(run_fast, images, [output, plot, status, download], inputs_kwargs=fast_settings,
                                    **queued("style_transfer_fast", tab="style_transfer_fast", lane_name="quick"))  # fmt: skip
         mode.change(None, mode, [go, go_fast], js=SHOW_RUN_BUTTON, api_name=False, queue=False)
-        compare_event = both.click(compare, inputs, [output, plot, status], **queued("style_transfer_compare", tab="style_transfer", lane_name="optimise"))
+        compare_event = both.click(compare, images, [output, plot, status], inputs_kwargs=settings,
+                                   **queued("style_transfer_compare", tab="style_transfer", lane_name="optimise"))  # fmt: skip
         stop.click(None, cancels=[run_event, fast_event, compare_event], api_name=False)
         demo.load(_availability, None, available, api_name="style_transfer_availability", queue=False)
         reset_button(demo, "style_transfer")
