@@ -33,16 +33,25 @@ class Limits:
         Most frames of one animation (latent walks).
     batch
         Most images generated in one call (a GAN grid).
+    train_steps
+        Most training iterations of one pix2pix or CycleGAN run (:mod:`synth.train`):
+        at 64 pixels a pix2pix step takes a few hundredths of a second on a 2-core CPU,
+        so a capped run stays within minutes.
+    train_size
+        Largest side of the training images: the labs train at 64 pixels; 256 (the
+        papers' size) costs about 16 times as much per step.
     """
 
     output_pixels: int = 2048 * 2048
     steps: int = 1000
     frames: int = 600
     batch: int = 64
+    train_steps: int = 2000
+    train_size: int = 128
 
 
 DEFAULT = Limits()
-_UNLIMITED = Limits(output_pixels=2**62, steps=2**62, frames=2**62, batch=2**62)
+_UNLIMITED = Limits(output_pixels=2**62, steps=2**62, frames=2**62, batch=2**62, train_steps=2**62, train_size=2**62)
 
 
 def current() -> Limits:
