@@ -79,13 +79,21 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
 
 
 def load_strict(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
-    """``load_state_dict(strict=True)`` with a message that lists what differs."""
-    missing, unexpected = _diff_keys(model.state_dict(), state)
+    """``load_state_dict(strict=True)`` with a ``ValueError`` that lists what differs (keys, then shapes)."""
+    expected = model.state_dict()
+    missing, unexpected = _diff_keys(expected, state)
     if missing or unexpected:
         raise ValueError(
             f"checkpoint does not fit {type(model).__name__}: "
             f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
             f"unexpected {unexpected[:5]}{'...' if len(unexpected) > 5 else ''}"
+        )
+    wrong = [key for key, value in state.items() if tuple(value.shape) != tuple(expected[key].shape)]
+    if wrong:
+        key = wrong[0]
+        raise ValueError(
+            f"checkpoint does not fit {type(model).__name__}: {key} is {tuple(state[key].shape)} in the checkpoint, "
+            f"{tuple(expected[key].shape)} in the model ({len(wrong)} tensors differ in shape)"
         )
     model.load_state_dict(state, strict=True)
 
