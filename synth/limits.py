@@ -35,8 +35,8 @@ class Limits:
         Most images generated in one call (a GAN grid).
     train_steps
         Most training iterations of one pix2pix or CycleGAN run (:mod:`synth.train`):
-        at 64 pixels a pix2pix step takes a few hundredths of a second on a 2-core CPU,
-        so a capped run stays within minutes.
+        at 64 pixels a step takes 0.03 s (pix2pix, ngf 16) to 0.3 s (CycleGAN at its lab
+        defaults) on a 2-core CPU, so a capped run stays within seconds to minutes.
     train_size
         Largest side of the training images: the labs train at 64 pixels; 256 (the
         papers' size) costs about 16 times as much per step.
