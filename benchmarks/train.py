@@ -22,6 +22,11 @@ network where InstanceNorm makes batching exact. Timing: torch's thread count fi
 two warm-up iterations each, then rounds that alternate official and ours, so both
 see the same machine load; the table gives each side's median and the median of the
 per-round ratios. ``--bf16`` adds our step under bfloat16 autocast.
+
+Measure on a quiet machine: on a shared one every parallel region of a 2-thread op
+waits for a descheduled thread (about 20 ms per BatchNorm call, whatever its size,
+was measured on a loaded 2-core host), which rewards whichever side makes fewer
+calls; ``--threads 1`` is the cleaner comparison there.
 """
 
 from __future__ import annotations
@@ -141,13 +146,19 @@ def official_cyclegan_step(
 
 
 # ---------------------------------------------------------------- the cases
+def unet_for(size: int) -> str:
+    """The deepest U-Net that takes ``size`` (unet_256 at the papers' 256 pixels)."""
+    return next(f"unet_{side}" for side in (256, 128, 64) if size % side == 0)
+
+
 def pix2pix_case(size: int, device: torch.device, precision: str = "fp32") -> tuple[Callable[[], object], Callable[[], object]]:
-    """(official step, our step) on identical U-Net-256 + 70x70 PatchGAN networks and one pair."""
-    o = Pix2PixOptions(generator="unet_256", size=size, precision=precision)
+    """(official step, our step) on identical U-Net (256 at 256 px) + 70x70 PatchGAN networks and one pair."""
+    generator = unet_for(size)
+    o = Pix2PixOptions(generator=generator, size=size, precision=precision)
     images = torch.rand(2, 1, 3, size, size, generator=torch.Generator().manual_seed(0)).to(device) * 2 - 1
 
     def networks() -> tuple[nn.Module, nn.Module]:
-        return build_generator("unet_256", seed=1).to(device), build_discriminator("patch70", 6, seed=2).to(device)
+        return build_generator(generator, seed=1).to(device), build_discriminator("patch70", 6, seed=2).to(device)
 
     g, d = networks()
     official = (g, d, official_adam(g), official_adam(d))
@@ -196,7 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (both sides)")
     parser.add_argument("--rounds", type=int, default=5, help="timed pix2pix rounds")
     parser.add_argument("--cyclegan-rounds", type=int, default=3, help="timed CycleGAN rounds (0: skip)")
-    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--size", type=int, default=256, help="image side (a multiple of 64; pix2pix uses unet_256 at multiples of 256)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--bf16", action="store_true", help="also time our step under bfloat16 autocast")
     args = parser.parse_args(argv)
@@ -206,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"torch {torch.__version__}, {args.threads} threads, {device}, {args.size}x{args.size}, batch 1\n")
     print("| iteration | official (s) | ours (s) | speed-up (median of paired ratios) |")
     print("|---|---|---|---|")
-    cases = [("pix2pix U-Net-256 + PatchGAN-70", pix2pix_case, args.rounds)]
+    cases = [(f"pix2pix U-Net-{unet_for(args.size)[5:]} + PatchGAN-70", pix2pix_case, args.rounds)]
     if args.cyclegan_rounds:
         cases.append(("CycleGAN 2x ResNet-9 + 2x PatchGAN-70", cyclegan_case, args.cyclegan_rounds))
     for title, case, rounds in cases:

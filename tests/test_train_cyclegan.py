@@ -130,3 +130,9 @@ def test_options_are_checked():
         CycleGANOptions(size=8)
     with pytest.raises(OptionError, match="'gan\\+identity' is not one of"):
         CycleGANOptions(losses="gan+identity")
+
+
+def test_bf16_autocast_trains_float32_weights(domains):
+    result = train_cyclegan(domains, steps=2, precision="bf16", **TINY)
+    assert all(torch.isfinite(torch.tensor(v)).all() for v in result.history.values())
+    assert result.G.model[1].weight.dtype == torch.float32

@@ -134,3 +134,14 @@ def test_sampler_shuffles_whole_epochs_reproducibly():
     assert sorted(drawn[:5]) == [0, 1, 2, 3, 4] and sorted(drawn[5:10]) == [0, 1, 2, 3, 4]
     again = Sampler(5, 2, torch.Generator().manual_seed(0))
     assert torch.cat([again.next() for _ in range(5)]).tolist() == drawn
+
+
+@pytest.mark.usefixtures("fake_datasets")
+def test_a_set_name_wins_over_a_folder_of_that_name(tmp_path, monkeypatch):
+    write_pair_folders(tmp_path / "maps", count=2, side=16)
+    write_pair_folders(tmp_path / "mine", count=3, side=16)
+    monkeypatch.chdir(tmp_path)
+    assert paired_images("maps", size=16, n=5, seed=0).source == "maps"  # the procedural set, 5 pairs
+    assert len(paired_images("maps", size=16, n=5, seed=0)) == 5
+    assert len(paired_images("./maps", size=16, n=5, seed=0)) == 2  # the folder
+    assert len(paired_images("mine", size=16, n=5, seed=0)) == 3  # not a set's name: the folder

@@ -156,3 +156,9 @@ def test_options_are_checked():
     with pytest.raises(OptionError, match="'cgan\\+L1' is not one of"):
         Pix2PixOptions(loss="cgan+L1")
     assert Pix2PixOptions(generator="resnet_6blocks", size=32).size == 32
+
+
+def test_bf16_autocast_trains_float32_weights(pairs):
+    result = train_pix2pix(pairs, steps=2, precision="bf16", **TINY)
+    assert all(torch.isfinite(torch.tensor(v)).all() for v in result.history.values())
+    assert result.generator.model.model[0].weight.dtype == torch.float32

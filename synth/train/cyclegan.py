@@ -38,10 +38,10 @@ from ..options import OptionError, Options, option
 from ..progress import Callback
 from ..translate.layers import Norm, training_noise
 from .data import Sampler, UnpairedImages, from_model, to_model, unpaired_images
-from .discriminators import DiscriminatorName, output_side
+from .discriminators import DiscriminatorName
 from .engine import Loop, Precision, adam, autocast, grid, paper_mode, patch_view, streams
 from .losses import GANLoss, GanMode, cycle_loss, identity_loss
-from .networks import GeneratorName, build_discriminator, build_generator, side_multiple
+from .networks import GeneratorName, build_discriminator, build_generator, patch_side, side_multiple
 from .pool import ImagePool
 
 __all__ = ["CycleGANOptions", "CycleGANResult", "CycleGANStep", "train_cyclegan"]
@@ -87,7 +87,7 @@ class CycleGANOptions(Options):
         multiple = side_multiple(self.generator)
         if self.size % multiple:
             raise OptionError(f"{name}.size: {self.generator} takes sides that are multiples of {multiple}, got {self.size}")
-        if output_side(build_discriminator(self.discriminator, 3, ndf=1, norm=self.norm), self.size) < 1:
+        if patch_side(self.discriminator, self.size) < 1:
             raise OptionError(f"{name}.size: the {self.discriminator} discriminator needs larger images than {self.size} pixels")
         late = [s for s in self.snapshots if s > self.steps]
         if late:

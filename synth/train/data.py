@@ -13,7 +13,8 @@ Paired data (pix2pix, Isola et al. 2017) is
 Unpaired data (CycleGAN, Zhu et al. 2017) is a procedural set (``"coats"``) or a
 folder with ``trainA/`` and ``trainB/`` (the official layout) or ``A/`` and ``B/``.
 
-Every image is resized to ``size`` x ``size`` (antialiased bicubic; the official code
+A bare name that is a procedural set's means the set even where a folder of that
+name exists (``./maps`` is the folder). Every image is resized to ``size`` x ``size`` (antialiased bicubic; the official code
 also squashes to a square before cropping) and stored as uint8, so training from a
 procedural set and from the same set written to PNG files sees the same pixels.
 Folders are read in name order and contribute their first ``n`` images (pairs).
@@ -186,8 +187,16 @@ def _subfolders(root: Path, *pairs: tuple[str, str]) -> tuple[Path, Path] | None
 
 
 # ------------------------------------------------------------------ procedural
-def _is_folder(data: str | Path) -> bool:
-    return isinstance(data, Path) or any(sep in str(data) for sep in ("/", "\\")) or Path(data).is_dir()
+def _is_folder(data: str | Path, names: str) -> bool:
+    """Whether ``data`` means a folder: a ``Path``, text with a path separator, or an existing folder
+    whose name is not a procedural set's (``./maps`` is the folder, ``maps`` the set)."""
+    if isinstance(data, Path) or any(sep in str(data) for sep in ("/", "\\")):
+        return True
+    if not Path(data).is_dir():
+        return False
+    from .. import datasets
+
+    return data not in getattr(datasets, names)
 
 
 def _unknown(data: str | Path, names: Sequence[str]) -> ValueError:
@@ -205,7 +214,7 @@ def paired_images(data: str | Path, *, size: int, n: int, seed: int, direction: 
 
     ``direction="BtoA"`` swaps inputs and targets (the official ``--direction``).
     """
-    if _is_folder(data):
+    if _is_folder(data, "PAIRED_SETS"):
         root = Path(data)
         if not root.is_dir():
             raise ValueError(f"no such folder: {str(root)!r}")
@@ -232,7 +241,7 @@ def paired_images(data: str | Path, *, size: int, n: int, seed: int, direction: 
 
 def unpaired_images(data: str | Path, *, size: int, n: int, seed: int) -> UnpairedImages:
     """The unpaired training set ``data`` (a procedural set's name or a folder), ``n`` images per domain at most."""
-    if _is_folder(data):
+    if _is_folder(data, "UNPAIRED_SETS"):
         root = Path(data)
         if not root.is_dir():
             raise ValueError(f"no such folder: {str(root)!r}")

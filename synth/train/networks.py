@@ -32,7 +32,7 @@ from torch import nn
 from ..translate.layers import Norm
 from ..translate.resnet import ResnetGenerator
 from ..translate.unet import UnetGenerator
-from .discriminators import DISCRIMINATORS, DiscriminatorName, NLayerDiscriminator, PixelDiscriminator
+from .discriminators import DISCRIMINATORS, DiscriminatorName, NLayerDiscriminator, PixelDiscriminator, output_side
 
 __all__ = [
     "GeneratorName",
@@ -40,6 +40,7 @@ __all__ = [
     "build_generator",
     "build_discriminator",
     "init_weights",
+    "patch_side",
     "side_multiple",
 ]
 
@@ -139,6 +140,15 @@ def build_generator(
     return _materialise(build, seed)
 
 
+def _discriminator(name: DiscriminatorName, in_channels: int, ndf: int, norm: Norm) -> partial:
+    if name not in DISCRIMINATORS:
+        raise ValueError(f"unknown discriminator {name!r}; expected one of {', '.join(DISCRIMINATORS)}")
+    n_layers = DISCRIMINATORS[name]
+    if n_layers is None:
+        return partial(PixelDiscriminator, in_channels, ndf, norm=norm)
+    return partial(NLayerDiscriminator, in_channels, ndf, n_layers, norm=norm)
+
+
 def build_discriminator(
     name: DiscriminatorName,
     in_channels: int,
@@ -152,14 +162,14 @@ def build_discriminator(
     ``in_channels``: 6 for pix2pix (concat(x, y)), 3 for CycleGAN; other parameters as
     in :func:`build_generator`. Weights initialised as there; ``train()`` mode.
     """
-    if name not in DISCRIMINATORS:
-        raise ValueError(f"unknown discriminator {name!r}; expected one of {', '.join(DISCRIMINATORS)}")
-    n_layers = DISCRIMINATORS[name]
-    if n_layers is None:
-        build = partial(PixelDiscriminator, in_channels, ndf, norm=norm)
-    else:
-        build = partial(NLayerDiscriminator, in_channels, ndf, n_layers, norm=norm)
-    return _materialise(build, seed)
+    return _materialise(_discriminator(name, in_channels, ndf, norm), seed)
+
+
+def patch_side(name: DiscriminatorName, side: int) -> int:
+    """Side of the patch map discriminator ``name`` gives for ``side`` x ``side`` images (< 1: too small)."""
+    with torch.device("meta"):
+        net = _discriminator(name, 3, 1, "instance")()
+    return output_side(net, side)
 
 
 def side_multiple(name: GeneratorName) -> int:

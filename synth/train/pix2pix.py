@@ -32,10 +32,10 @@ from ..options import OptionError, Options, option
 from ..progress import Callback
 from ..translate.layers import Norm, training_noise
 from .data import Direction, PairedImages, Sampler, from_model, paired_images
-from .discriminators import DiscriminatorName, output_side
+from .discriminators import DiscriminatorName
 from .engine import Loop, Precision, adam, autocast, grid, paper_mode, patch_view, streams
 from .losses import GANLoss, GanMode, l1_loss
-from .networks import GeneratorName, build_discriminator, build_generator, side_multiple
+from .networks import GeneratorName, build_discriminator, build_generator, patch_side, side_multiple
 
 __all__ = ["Pix2PixOptions", "Pix2PixResult", "Pix2PixStep", "train_pix2pix", "PREVIEWS"]
 
@@ -78,7 +78,7 @@ class Pix2PixOptions(Options):
         if self.size % multiple:
             raise OptionError(f"{type(self).__name__}.size: {self.generator} takes sides that are multiples of {multiple}, got {self.size}")
         if self.loss != "l1":
-            side = output_side(build_discriminator(self.discriminator, 6, ndf=1, norm=self.norm), self.size)
+            side = patch_side(self.discriminator, self.size)
             if side < 1:
                 raise OptionError(f"{type(self).__name__}.size: the {self.discriminator} discriminator needs larger images than {self.size} pixels")
         late = [s for s in self.snapshots if s > self.steps]
