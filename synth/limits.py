@@ -38,6 +38,13 @@ class Limits:
         when it is spent, the job stops and returns its current result. On 2 CPU
         cores the sliders' maxima of every optimisation tab finish or stop within it
         (measured: README, "Reliability").
+    train_steps
+        Most training iterations of one pix2pix or CycleGAN run (:mod:`synth.train`):
+        at 64 pixels a step takes 0.03 s (pix2pix, ngf 16) to 0.3 s (CycleGAN at its lab
+        defaults) on a 2-core CPU, so a capped run stays within seconds to minutes.
+    train_size
+        Largest side of the training images: the labs train at 64 pixels; 256 (the
+        papers' size) costs about 16 times as much per step.
     """
 
     output_pixels: int = 2048 * 2048
@@ -45,10 +52,12 @@ class Limits:
     frames: int = 600
     batch: int = 64
     seconds: float = 90.0
+    train_steps: int = 2000
+    train_size: int = 128
 
 
 DEFAULT = Limits()
-_UNLIMITED = Limits(output_pixels=2**62, steps=2**62, frames=2**62, batch=2**62, seconds=float("inf"))
+_UNLIMITED = Limits(output_pixels=2**62, steps=2**62, frames=2**62, batch=2**62, seconds=float("inf"), train_steps=2**62, train_size=2**62)
 
 
 def current() -> Limits:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import pickle
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,26 +47,53 @@ class UnknownModel(ValueError):
 
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """Read a checkpoint without executing code: safetensors, or ``torch.load(weights_only=True)``."""
+    """Read a checkpoint without executing code: safetensors, or ``torch.load(weights_only=True)``.
+
+    A file that is not one of these, or a pickle of anything but tensors (which
+    ``weights_only`` refuses to unpickle), raises a ``ValueError`` that names the file.
+    """
     path = Path(path)
     if path.suffix == ".safetensors":
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        return load_file(str(path))
-    state = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            return load_file(str(path))
+        except SafetensorError as err:
+            raise ValueError(f"{path.name}: not a readable safetensors file ({err})") from None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(err))
+        what = f" (it holds a {found.group(1)} object)" if found else ""
+        raise ValueError(
+            f"{path.name}: torch.load(weights_only=True) refused it{what}; expected a PyTorch file holding a "
+            "state dict of tensors only (no code from a checkpoint is ever run)"
+        ) from None
+    except Exception as err:  # a malformed file: the zip reader's RuntimeError, the unpickler's EOFError, struct.error, ...
+        reason = (str(err).splitlines() or [type(err).__name__])[0][:120]
+        raise ValueError(f"{path.name}: not a readable PyTorch checkpoint ({reason})") from None
     if not isinstance(state, dict):
         raise ValueError(f"{path.name}: expected a dict of tensors, got {type(state).__name__}")
     return state
 
 
 def load_strict(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
-    """``load_state_dict(strict=True)`` with a message that lists what differs."""
-    missing, unexpected = _diff_keys(model.state_dict(), state)
+    """``load_state_dict(strict=True)`` with a ``ValueError`` that lists what differs (keys, then shapes)."""
+    expected = model.state_dict()
+    missing, unexpected = _diff_keys(expected, state)
     if missing or unexpected:
         raise ValueError(
             f"checkpoint does not fit {type(model).__name__}: "
             f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
             f"unexpected {unexpected[:5]}{'...' if len(unexpected) > 5 else ''}"
+        )
+    wrong = [key for key, value in state.items() if tuple(value.shape) != tuple(expected[key].shape)]
+    if wrong:
+        key = wrong[0]
+        raise ValueError(
+            f"checkpoint does not fit {type(model).__name__}: {key} is {tuple(state[key].shape)} in the checkpoint, "
+            f"{tuple(expected[key].shape)} in the model ({len(wrong)} tensors differ in shape)"
         )
     model.load_state_dict(state, strict=True)
 

@@ -32,6 +32,7 @@ VERBS: list[str] = [
     "synth.cli.gan_cmd",
     "synth.cli.translate_cmd",
     "synth.cli.dataset_cmd",
+    "synth.cli.train_cmd",
 ]
 
 
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the exact command, for checkpoints' metadata
     if args.no_limits:
         os.environ["SYNTH_LIMITS"] = "off"
     try:

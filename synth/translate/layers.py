@@ -17,6 +17,13 @@ task-local), set with :func:`test_time`:
   downscaled pass over the whole image) and reused in later passes (the tiles of a
   large image), so every tile is normalised alike and no seams appear.
 
+In ``train()`` mode (the trainers of :mod:`synth.train`) the layers train as
+``torch.nn``'s do, and the per-call state is not consulted: BatchNorm normalises with
+the batch's statistics and updates its running averages; dropout is on, its masks
+drawn from the generator of :func:`training_noise` (so concurrent trainings in one
+process do not share a random stream), or from torch's global generator where none
+is set.
+
 Class names and parameters equal ``torch.nn``'s, so ``state_dict()`` keys and shapes
 are those of the official checkpoints.
 """
@@ -27,6 +34,7 @@ import contextlib
 import contextvars
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -35,11 +43,17 @@ from torch import nn
 __all__ = [
     "TestTimeState",
     "test_time",
+    "training_noise",
     "Statistics",
     "InstanceNorm2d",
     "BatchNorm2d",
     "Dropout",
+    "Norm",
+    "norm_layer",
 ]
+
+#: The normalisations of the official generators and discriminators (``--norm``).
+Norm = Literal["batch", "instance"]
 
 #: Per-module normalisation statistics: module -> (mean, biased variance), float32,
 #: shaped to broadcast over (B, C, H, W): (B, C) for instance norm, (1, C) for batch norm.
@@ -75,6 +89,20 @@ def test_time(state: TestTimeState) -> Iterator[TestTimeState]:
         _STATE.reset(token)
 
 
+_NOISE: contextvars.ContextVar[torch.Generator | None] = contextvars.ContextVar("synth_training_noise", default=None)
+
+
+@contextlib.contextmanager
+def training_noise(generator: torch.Generator | None) -> Iterator[None]:
+    """Draw the masks of :class:`Dropout` layers in ``train()`` mode from ``generator`` (a CPU
+    generator) in this block (this thread/task only)."""
+    token = _NOISE.set(generator)
+    try:
+        yield
+    finally:
+        _NOISE.reset(token)
+
+
 def _normalise(x: torch.Tensor, mean: torch.Tensor, var: torch.Tensor, eps: float, weight, bias) -> torch.Tensor:
     """(x - mean) / sqrt(var + eps) * weight + bias, computed in float32, returned in x's dtype."""
     scale = torch.rsqrt(var.to(x.device) + eps)
@@ -105,14 +133,17 @@ class InstanceNorm2d(nn.InstanceNorm2d):
 
 
 class BatchNorm2d(nn.BatchNorm2d):
-    """``nn.BatchNorm2d`` (Ioffe & Szegedy 2015) that never updates its running statistics.
+    """``nn.BatchNorm2d`` (Ioffe & Szegedy 2015) whose test-time behaviour is chosen per call.
 
-    It normalises with the running averages (``eval()`` behaviour) unless the call's
-    state asks for the batch's own statistics (pix2pix's test-time mode); those can
-    be recorded and frozen like :class:`InstanceNorm2d`'s.
+    In ``train()`` mode it is ``nn.BatchNorm2d``: batch statistics, running averages
+    updated. In ``eval()`` mode it never updates its running statistics and normalises
+    with them unless the call's state asks for the batch's own statistics (pix2pix's
+    test-time mode); those can be recorded and frozen like :class:`InstanceNorm2d`'s.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            return super().forward(x)
         state = _STATE.get()
         if not state.batch_stats:
             return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
@@ -127,16 +158,33 @@ class BatchNorm2d(nn.BatchNorm2d):
 
 
 class Dropout(nn.Dropout):
-    """Dropout (Srivastava et al. 2014) that is on only when the call's state gives a generator.
+    """Dropout (Srivastava et al. 2014) drawing its masks from an explicit generator.
 
-    Masks are drawn on the CPU from that generator and moved to the input's device,
-    so a seed reproduces them on every device and concurrent calls do not share a
-    random stream.
+    In ``eval()`` mode it is on only when the call's state gives a generator; in
+    ``train()`` mode it is always on, with the generator of :func:`training_noise`
+    (torch's global one where none is set). Masks are drawn on the CPU and moved to
+    the input's device, so a seed reproduces them on every device and concurrent
+    calls do not share a random stream.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        generator = _STATE.get().dropout
+        if self.training and _NOISE.get() is None:
+            return super().forward(x)
+        generator = _NOISE.get() if self.training else _STATE.get().dropout
         if generator is None or self.p == 0:
             return x
         keep = torch.rand(x.shape, generator=generator) >= self.p
         return x * keep.to(device=x.device, dtype=x.dtype) * (1.0 / (1.0 - self.p))
+
+
+def norm_layer(kind: Norm, channels: int, *, affine: bool = False) -> nn.Module:
+    """The official code's norm layer: ``"batch"`` is affine BatchNorm with running
+    statistics, ``"instance"`` InstanceNorm without running statistics and, unless
+    ``affine`` (the vintagify variant), without parameters (``get_norm_layer`` in
+    ``models/networks.py``). Convolutions followed by batch norm carry no bias there;
+    with instance norm they do."""
+    if kind == "batch":
+        return BatchNorm2d(channels)
+    if kind == "instance":
+        return InstanceNorm2d(channels, affine=affine, track_running_stats=False)
+    raise ValueError(f"norm must be 'batch' or 'instance', got {kind!r}")

@@ -41,6 +41,7 @@ __all__ = [
     "translators",
     "drop_legacy_instance_norm_keys",
     "add_missing_batch_norm_counts",
+    "mend_official",
     "load_official",
     "load_vintagify",
 ]
@@ -80,11 +81,15 @@ def add_missing_batch_norm_counts(model: nn.Module, state: dict[str, torch.Tenso
     return state
 
 
+def mend_official(model: nn.Module, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """An official generator's ``state`` with its legacy norm keys mended for ``model`` (both filters above)."""
+    return add_missing_batch_norm_counts(model, drop_legacy_instance_norm_keys(model, state))
+
+
 def load_official(model: nn.Module, paths: Sequence[Path]) -> None:
     """Load an official pix2pix/CycleGAN generator file strictly (legacy norm keys mended first)."""
     (path,) = paths
-    state = drop_legacy_instance_norm_keys(model, read_state_dict(path))
-    load_strict(model, add_missing_batch_norm_counts(model, state))
+    load_strict(model, mend_official(model, read_state_dict(path)))
 
 
 def load_vintagify(model: nn.Module, paths: Sequence[Path]) -> None:

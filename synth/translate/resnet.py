@@ -23,7 +23,12 @@ junyanz/pytorch-CycleGAN-and-pix2pix (``models/networks.py``) so that its
 Convolutions carry biases (the official code adds them whenever the norm is
 InstanceNorm). The published generators use InstanceNorm without affine
 parameters; ``affine=True`` gives the variant of the ``cyclegan/vintage``
-checkpoint (vintagify 0.1.2, MIT), otherwise identical.
+checkpoint (vintagify 0.1.2, MIT), otherwise identical. As in the official code,
+``norm="batch"`` puts BatchNorm in every norm's place and drops the biases of the
+convolutions it follows (the last 7x7 convolution keeps its bias), and
+``dropout=True`` (pix2pix trained with a ResNet) puts ``Dropout(0.5)`` after the
+first ReLU of each residual block, which shifts the second convolution to
+``conv_block.6``.
 """
 
 from __future__ import annotations
@@ -31,25 +36,27 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import InstanceNorm2d
+from .layers import Dropout, Norm, norm_layer
 
 __all__ = ["ResnetBlock", "ResnetGenerator"]
 
 
 class ResnetBlock(nn.Module):
-    """x + [reflect-pad, conv 3x3, norm, ReLU, reflect-pad, conv 3x3, norm](x)."""
+    """x + [reflect-pad, conv 3x3, norm, ReLU, (dropout,) reflect-pad, conv 3x3, norm](x)."""
 
-    def __init__(self, dim: int, *, affine: bool = False) -> None:
+    def __init__(self, dim: int, *, affine: bool = False, norm: Norm = "instance", dropout: bool = False) -> None:
         super().__init__()
-        self.conv_block = nn.Sequential(
+        bias = norm == "instance"
+        layers: list[nn.Module] = [
             nn.ReflectionPad2d(1),
-            nn.Conv2d(dim, dim, kernel_size=3),
-            InstanceNorm2d(dim, affine=affine),
+            nn.Conv2d(dim, dim, kernel_size=3, bias=bias),
+            norm_layer(norm, dim, affine=affine),
             nn.ReLU(inplace=True),
-            nn.ReflectionPad2d(1),
-            nn.Conv2d(dim, dim, kernel_size=3),
-            InstanceNorm2d(dim, affine=affine),
-        )
+        ]
+        if dropout:
+            layers.append(Dropout(0.5))
+        layers += [nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, kernel_size=3, bias=bias), norm_layer(norm, dim, affine=affine)]
+        self.conv_block = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.conv_block(x)
@@ -70,6 +77,10 @@ class ResnetGenerator(nn.Module):
     affine
         InstanceNorm with learned scale and shift (``cyclegan/vintage``); the official
         generators have none.
+    norm
+        ``"instance"`` (CycleGAN's) or ``"batch"``.
+    dropout
+        Dropout 0.5 inside each residual block (the official ``use_dropout``; off in CycleGAN).
 
     ``forward(x)``: x of shape (B, 3, H, W) in [-1, 1] with H and W multiples of
     :attr:`multiple` (4); returns (B, 3, H, W) in [-1, 1].
@@ -82,28 +93,39 @@ class ResnetGenerator(nn.Module):
     min_side = 8
 
     def __init__(
-        self, in_channels: int = 3, out_channels: int = 3, *, ngf: int = 64, n_blocks: int = 9, affine: bool = False
+        self,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        *,
+        ngf: int = 64,
+        n_blocks: int = 9,
+        affine: bool = False,
+        norm: Norm = "instance",
+        dropout: bool = False,
     ) -> None:
         super().__init__()
+        if affine and norm != "instance":
+            raise ValueError("affine applies to instance norm only")
+        bias = norm == "instance"
         layers: list[nn.Module] = [
             nn.ReflectionPad2d(3),
-            nn.Conv2d(in_channels, ngf, kernel_size=7),
-            InstanceNorm2d(ngf, affine=affine),
+            nn.Conv2d(in_channels, ngf, kernel_size=7, bias=bias),
+            norm_layer(norm, ngf, affine=affine),
             nn.ReLU(inplace=True),
         ]
         width = ngf
         for _ in range(2):  # d128, d256
             layers += [
-                nn.Conv2d(width, width * 2, kernel_size=3, stride=2, padding=1),
-                InstanceNorm2d(width * 2, affine=affine),
+                nn.Conv2d(width, width * 2, kernel_size=3, stride=2, padding=1, bias=bias),
+                norm_layer(norm, width * 2, affine=affine),
                 nn.ReLU(inplace=True),
             ]
             width *= 2
-        layers += [ResnetBlock(width, affine=affine) for _ in range(n_blocks)]
+        layers += [ResnetBlock(width, affine=affine, norm=norm, dropout=dropout) for _ in range(n_blocks)]
         for _ in range(2):  # u128, u64
             layers += [
-                nn.ConvTranspose2d(width, width // 2, kernel_size=3, stride=2, padding=1, output_padding=1),
-                InstanceNorm2d(width // 2, affine=affine),
+                nn.ConvTranspose2d(width, width // 2, kernel_size=3, stride=2, padding=1, output_padding=1, bias=bias),
+                norm_layer(norm, width // 2, affine=affine),
                 nn.ReLU(inplace=True),
             ]
             width //= 2

@@ -19,7 +19,9 @@ the inside out as nested blocks, each an ``nn.Sequential`` called ``model``:
 and every block but the outermost returns ``cat([x, block(x)], dim=1)`` (the skip).
 Convolutions are 4x4 with stride 2 and have no bias (BatchNorm follows) except the
 outermost up-convolution. Dropout sits in the three 512-wide blocks just outside the
-innermost one (the paper's "CD" layers).
+innermost one (the paper's "CD" layers). With ``norm="instance"`` (the official
+``--norm instance``) every norm is an InstanceNorm without parameters and every
+convolution has a bias; the module tree is otherwise the same.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import BatchNorm2d, Dropout
+from .layers import Dropout, Norm, norm_layer
 
 __all__ = ["UnetBlock", "UnetGenerator"]
 
@@ -46,7 +48,10 @@ class UnetBlock(nn.Module):
     outermost
         The image-facing level: no norm, no skip, tanh output.
     dropout
-        Dropout 0.5 after the up-path's norm (active only when the call asks for it).
+        Dropout 0.5 after the up-path's norm (active in training, and at test time when
+        the call asks for it).
+    norm
+        ``"batch"`` (pix2pix) or ``"instance"``; convolutions have biases only with the latter.
     """
 
     def __init__(
@@ -58,21 +63,23 @@ class UnetBlock(nn.Module):
         in_channels: int | None = None,
         outermost: bool = False,
         dropout: bool = False,
+        norm: Norm = "batch",
     ) -> None:
         super().__init__()
         self.outermost = outermost
-        down = nn.Conv2d(in_channels or outer, inner, kernel_size=4, stride=2, padding=1, bias=False)
+        bias = norm == "instance"
+        down = nn.Conv2d(in_channels or outer, inner, kernel_size=4, stride=2, padding=1, bias=bias)
         up_in = inner if inner_block is None else inner * 2  # the inner level returns [x, y] concatenated
         if outermost:
             up = nn.ConvTranspose2d(up_in, outer, kernel_size=4, stride=2, padding=1)
             layers: list[nn.Module] = [down, inner_block, nn.ReLU(inplace=True), up, nn.Tanh()]
         elif inner_block is None:
-            up = nn.ConvTranspose2d(up_in, outer, kernel_size=4, stride=2, padding=1, bias=False)
-            layers = [nn.LeakyReLU(0.2, inplace=True), down, nn.ReLU(inplace=True), up, BatchNorm2d(outer)]
+            up = nn.ConvTranspose2d(up_in, outer, kernel_size=4, stride=2, padding=1, bias=bias)
+            layers = [nn.LeakyReLU(0.2, inplace=True), down, nn.ReLU(inplace=True), up, norm_layer(norm, outer)]
         else:
-            up = nn.ConvTranspose2d(up_in, outer, kernel_size=4, stride=2, padding=1, bias=False)
-            layers = [nn.LeakyReLU(0.2, inplace=True), down, BatchNorm2d(inner), inner_block]
-            layers += [nn.ReLU(inplace=True), up, BatchNorm2d(outer)]
+            up = nn.ConvTranspose2d(up_in, outer, kernel_size=4, stride=2, padding=1, bias=bias)
+            layers = [nn.LeakyReLU(0.2, inplace=True), down, norm_layer(norm, inner), inner_block]
+            layers += [nn.ReLU(inplace=True), up, norm_layer(norm, outer)]
             if dropout:
                 layers.append(Dropout(0.5))
         self.model = nn.Sequential(*layers)
@@ -102,24 +109,33 @@ class UnetGenerator(nn.Module):
     dropout
         Dropout layers in the ``num_downs - 5`` innermost 8*ngf-wide blocks (the
         published models were trained with them).
+    norm
+        ``"batch"`` (pix2pix's, the published models') or ``"instance"``.
 
     ``forward(x)``: x of shape (B, 3, H, W) in [-1, 1] with H and W multiples of
     ``2 ** num_downs`` (256); returns (B, 3, H, W) in [-1, 1].
     """
 
     def __init__(
-        self, in_channels: int = 3, out_channels: int = 3, *, num_downs: int = 8, ngf: int = 64, dropout: bool = True
+        self,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        *,
+        num_downs: int = 8,
+        ngf: int = 64,
+        dropout: bool = True,
+        norm: Norm = "batch",
     ) -> None:
         super().__init__()
         if num_downs < 5:
             raise ValueError(f"num_downs must be at least 5, got {num_downs}")
         self.multiple = 2**num_downs
-        block = UnetBlock(ngf * 8, ngf * 8)
+        block = UnetBlock(ngf * 8, ngf * 8, norm=norm)
         for _ in range(num_downs - 5):
-            block = UnetBlock(ngf * 8, ngf * 8, block, dropout=dropout)
+            block = UnetBlock(ngf * 8, ngf * 8, block, dropout=dropout, norm=norm)
         for scale in (4, 2, 1):
-            block = UnetBlock(ngf * scale, ngf * scale * 2, block)
-        self.model = UnetBlock(out_channels, ngf, block, in_channels=in_channels, outermost=True)
+            block = UnetBlock(ngf * scale, ngf * scale * 2, block, norm=norm)
+        self.model = UnetBlock(out_channels, ngf, block, in_channels=in_channels, outermost=True, norm=norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
