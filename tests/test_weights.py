@@ -459,3 +459,28 @@ def test_cli_download_unknown_name_exits_2_with_one_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: no-such-name: no such checkpoint")
     assert not (tmp_path / "cache").exists() or strays(tmp_path / "cache") == []
+
+
+def test_a_file_that_ships_with_the_repository_is_verified_not_downloaded(tmp_path) -> None:
+    """kind = "repo": our own small models live in weights/lab/, checked against the manifest's sha256."""
+    import hashlib
+
+    from synth.weights import WeightStore, WeightsUnavailable, parse_manifest
+
+    (tmp_path / "lab").mkdir()
+    data = b"weights of a small model"
+    shipped = tmp_path / "lab" / "model.safetensors"
+    shipped.write_bytes(data)
+    manifest = {"lab/model": {"sources": [{"kind": "repo", "path": "lab/model.safetensors", "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}]}}
+    store = WeightStore(parse_manifest(manifest), tmp_path / "cache", tmp_path / "lock.json", offline=False, repo_root=tmp_path)
+    assert store.fetch("lab/model") == shipped and store.availability("lab/model").message == "ships with the lab"
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.safetensors"))  # not copied
+    shipped.write_bytes(data[:-1] + b"!")
+    path, reason = store.verify("lab/model")
+    assert path is None and "sha256" in reason
+    shipped.unlink()
+    with pytest.raises(WeightsUnavailable, match="missing from this checkout"):
+        store.fetch("lab/model")
+    for bad in ({"kind": "repo", "path": "lab/model.safetensors"}, {"kind": "repo", "path": "../outside.bin", "sha256": "0" * 64, "size": 1}):
+        with pytest.raises(ValueError):
+            parse_manifest({"lab/bad": {"sources": [bad]}})
