@@ -163,6 +163,12 @@ def test_the_first_animal_is_the_largest_and_animals_are_apart() -> None:
             assert r0 < l1 or r1 < l0  # side by side, never touching
 
 
+def test_animals_that_fill_the_width_exactly_are_placed() -> None:
+    """Seed 0, A/898: two animals scaled to fit leave -1e-17 of room; that is none, not an error."""
+    animals = draw_animals(stream("coats", 0, 898, "A/animals"))
+    assert len(animals) == 2 and all(0 <= a.bounds()[0] and a.bounds()[2] <= 1 for a in animals)
+
+
 def test_seasons_are_deterministic_independent_and_look_like_their_season() -> None:
     dataset = unpaired("seasons")
     summer, winter = dataset.batch("A", range(8), seed=2), dataset.batch("B", range(8), seed=2)

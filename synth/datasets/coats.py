@@ -130,7 +130,8 @@ def draw_animals(rng: np.random.Generator) -> list[Animal]:
     margin, gap = 0.03, 0.06 * (count - 1)
     scale = min(1.0, (1 - 2 * margin - gap) / sum(widths))
     order = list(range(count)) if rng.random() < 0.5 else list(range(count))[::-1]
-    free = 1 - 2 * margin - gap - scale * sum(widths)  # horizontal room left, shared out at random
+    # horizontal room left, shared out at random (>= 0: when scaled to fit, rounding may leave -1e-17)
+    free = max(0.0, 1 - 2 * margin - gap - scale * sum(widths))
     cuts = np.sort(rng.uniform(0, free, count))
     x, placed = margin, [None] * count
     for slot, k in enumerate(order):
