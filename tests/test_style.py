@@ -83,15 +83,16 @@ def test_style_weight_0_keeps_the_content(pair) -> None:
     assert float((out - expected).abs().mean()) < 0.005
 
 
-def test_content_weight_0_style_loss_falls_100x_and_content_loss_does_not(pair) -> None:
+def test_content_weight_0_style_loss_falls_50x_and_content_loss_does_not(pair) -> None:
     """Pure style matching from the content photo. Style layers relu1_1..relu3_1: at 64 px relu4_1
     and relu5_1 see 8x8 and 4x4 positions and level off (measured: the five-layer loss falls 26x
-    in 120 steps at 64 px, 40x in 150 at 128 px; these three layers fall 270x in 100 steps)."""
+    in 120 steps at 64 px, 40x in 150 at 128 px; these three layers fall 270x in 100 steps on two
+    threads, 89x on one: L-BFGS's path follows the rounding of the summation order)."""
     content, style = pair
     seen: list[Progress] = []
     transfer(content, style, content_weight=0.0, style_layers=STYLE_LAYERS[:3], sizes=(64,), steps=100, every=1, callback=seen.append)
     first, last = seen[0].losses, seen[-1].losses  # the first report is the loss at the start
-    assert first["style"] / last["style"] >= 100, f"style loss {first['style']:.3g} -> {last['style']:.3g}"
+    assert first["style"] / last["style"] >= 50, f"style loss {first['style']:.3g} -> {last['style']:.3g}"
     assert last["content"] >= first["content"] and last["content"] > 0.1  # starts at 0 (content start), nothing holds it
 
 

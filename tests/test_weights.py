@@ -450,7 +450,10 @@ def test_cli_weights_list(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "(offline)" in result.stdout
     rows = {line.split()[0]: line.split()[1] for line in result.stdout.splitlines()[2:]}
-    assert set(rows) == set(load_manifest()) and set(rows.values()) == {"missing"}
+    manifest = load_manifest()
+    assert set(rows) == set(manifest)
+    ships = {name for name, entry in manifest.items() if entry.sources[0].kind == "repo"}  # weights/lab/: no cache needed
+    assert ships and {rows[name] for name in ships} == {"cached"} and {rows[name] for name in set(rows) - ships} == {"missing"}
 
 
 def test_cli_download_unknown_name_exits_2_with_one_line(tmp_path):
