@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 #: Modules that define ``MODELS: tuple[ModelSpec, ...]``, in display order.
-FAMILIES: list[str] = ["synth.features", "synth.ghiasi", "synth.gan.models", "synth.translate.models"]
+FAMILIES: list[str] = ["synth.features", "synth.ghiasi", "synth.gan.models", "synth.translate.models", "synth.translate.lab"]
 
 Loader = Callable[[nn.Module, Sequence[Path]], None]
 

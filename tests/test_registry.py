@@ -17,7 +17,7 @@ from synth.weights import default_store
 #: What each task's tiny forward pass is; build + forward measured on the project's shared
 #: 2-core CPU: BigGAN-deep 128/256/512 about 8 / 10 / 10 s each (a generator has no smaller
 #: output than its own; kept, they are the lecture's models), every other model under 2 s.
-TASKS = {"features", "gan", "translate", "style"}
+TASKS = {"features", "gan", "translate", "style", "discriminator"}
 
 
 @pytest.mark.parametrize("name", list_models())
@@ -29,7 +29,8 @@ def test_every_model_has_its_weights_in_the_manifest_and_runs(name: str) -> None
     model = create_model(name, pretrained=False, device="cpu")
     assert not model.training and not any(p.requires_grad for p in model.parameters())
     with torch.inference_mode():
-        {"features": _features, "gan": _generator, "translate": _translator, "style": _style}[spec.task](name, model)
+        run = {"features": _features, "gan": _generator, "translate": _translator, "style": _style, "discriminator": _discriminator}
+        run[spec.task](name, model)
 
 
 def _in_range(image: torch.Tensor, bounds: tuple[float, float] | None) -> bool:
@@ -63,6 +64,15 @@ def _translator(name: str, model: torch.nn.Module) -> None:
     low, high = spec.input_range or (0.0, 1.0)
     image = model(torch.rand(1, 3, side, side) * (high - low) + low)
     assert image.shape == (1, 3, side, side) and _in_range(image, spec.output_range)
+
+
+def _discriminator(name: str, model: torch.nn.Module) -> None:
+    """A PatchGAN: an image pair (or image) in its input range -> a map of patch logits."""
+    spec = model_spec(name)
+    first = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
+    low, high = spec.input_range or (0.0, 1.0)
+    logits = model(torch.rand(1, first.in_channels, 64, 64) * (high - low) + low)
+    assert logits.shape[:2] == (1, 1) and min(logits.shape[-2:]) >= 1 and torch.isfinite(logits).all()
 
 
 def _style(name: str, model: torch.nn.Module) -> None:

@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from ..models import ModelSpec, load_strict, read_state_dict
+from .lab import lab_generators
 from .resnet import ResnetGenerator
 from .unet import UnetGenerator
 
@@ -115,29 +116,31 @@ class Translator:
 
 _P2P = "pix2pix U-Net-256 (Isola et al. 2017), official weights, BSD"
 _CG = "CycleGAN ResNet-9 (Zhu et al. 2017), official weights, BSD"
+_OFFICIAL: tuple[Translator, ...] = (
+    Translator("pix2pix/map2sat", "map → satellite", "pix2pix"),
+    Translator("pix2pix/sat2map", "satellite → map", "pix2pix"),
+    Translator("pix2pix/facades_label2photo", "facade labels → photo", "pix2pix"),
+    Translator("pix2pix/edges2shoes", "edges → shoe", "pix2pix"),
+    Translator("pix2pix/day2night", "day → night", "pix2pix"),
+    Translator("cyclegan/horse2zebra", "horse → zebra", "cyclegan", "cyclegan/zebra2horse"),
+    Translator("cyclegan/zebra2horse", "zebra → horse", "cyclegan", "cyclegan/horse2zebra"),
+    Translator("cyclegan/style_monet", "photo → Monet", "cyclegan", "cyclegan/monet2photo"),
+    Translator("cyclegan/monet2photo", "Monet → photo", "cyclegan", "cyclegan/style_monet"),
+    Translator("cyclegan/style_vangogh", "photo → Van Gogh", "cyclegan"),
+    Translator("cyclegan/style_cezanne", "photo → Cézanne", "cyclegan"),
+    Translator("cyclegan/style_ukiyoe", "photo → Ukiyo-e", "cyclegan"),
+    Translator("cyclegan/apple2orange", "apple → orange", "cyclegan", "cyclegan/orange2apple"),
+    Translator("cyclegan/orange2apple", "orange → apple", "cyclegan", "cyclegan/apple2orange"),
+    Translator("cyclegan/summer2winter_yosemite", "summer → winter (Yosemite)", "cyclegan", "cyclegan/winter2summer_yosemite"),
+    Translator("cyclegan/winter2summer_yosemite", "winter → summer (Yosemite)", "cyclegan", "cyclegan/summer2winter_yosemite"),
+    Translator("cyclegan/map2sat", "map → satellite (unpaired)", "cyclegan", "cyclegan/sat2map"),
+    Translator("cyclegan/sat2map", "satellite → map (unpaired)", "cyclegan", "cyclegan/map2sat"),
+    Translator("cyclegan/vintage", "modern → vintage photo (vintagify)", "cyclegan"),
+)
+#: Every translation model by name: the official ones, then ours (:mod:`synth.translate.lab`,
+#: registered there, final models only; their training snapshots are in the registry too).
 TRANSLATORS: dict[str, Translator] = {
-    t.name: t
-    for t in (
-        Translator("pix2pix/map2sat", "map → satellite", "pix2pix"),
-        Translator("pix2pix/sat2map", "satellite → map", "pix2pix"),
-        Translator("pix2pix/facades_label2photo", "facade labels → photo", "pix2pix"),
-        Translator("pix2pix/edges2shoes", "edges → shoe", "pix2pix"),
-        Translator("pix2pix/day2night", "day → night", "pix2pix"),
-        Translator("cyclegan/horse2zebra", "horse → zebra", "cyclegan", "cyclegan/zebra2horse"),
-        Translator("cyclegan/zebra2horse", "zebra → horse", "cyclegan", "cyclegan/horse2zebra"),
-        Translator("cyclegan/style_monet", "photo → Monet", "cyclegan", "cyclegan/monet2photo"),
-        Translator("cyclegan/monet2photo", "Monet → photo", "cyclegan", "cyclegan/style_monet"),
-        Translator("cyclegan/style_vangogh", "photo → Van Gogh", "cyclegan"),
-        Translator("cyclegan/style_cezanne", "photo → Cézanne", "cyclegan"),
-        Translator("cyclegan/style_ukiyoe", "photo → Ukiyo-e", "cyclegan"),
-        Translator("cyclegan/apple2orange", "apple → orange", "cyclegan", "cyclegan/orange2apple"),
-        Translator("cyclegan/orange2apple", "orange → apple", "cyclegan", "cyclegan/apple2orange"),
-        Translator("cyclegan/summer2winter_yosemite", "summer → winter (Yosemite)", "cyclegan", "cyclegan/winter2summer_yosemite"),
-        Translator("cyclegan/winter2summer_yosemite", "winter → summer (Yosemite)", "cyclegan", "cyclegan/summer2winter_yosemite"),
-        Translator("cyclegan/map2sat", "map → satellite (unpaired)", "cyclegan", "cyclegan/sat2map"),
-        Translator("cyclegan/sat2map", "satellite → map (unpaired)", "cyclegan", "cyclegan/map2sat"),
-        Translator("cyclegan/vintage", "modern → vintage photo (vintagify)", "cyclegan"),
-    )
+    t.name: t for t in (*_OFFICIAL, *(Translator(m.name, m.caption, m.family, m.reverse) for m in lab_generators()))
 }
 
 
@@ -167,4 +170,4 @@ def _spec(t: Translator) -> ModelSpec:
     )
 
 
-MODELS: tuple[ModelSpec, ...] = tuple(_spec(t) for t in TRANSLATORS.values())
+MODELS: tuple[ModelSpec, ...] = tuple(_spec(t) for t in _OFFICIAL)
