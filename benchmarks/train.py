@@ -34,20 +34,16 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from synth.train.cyclegan import CycleGANOptions, CycleGANStep  # noqa: E402
-from synth.train.networks import build_discriminator, build_generator  # noqa: E402
-from synth.train.pix2pix import Pix2PixOptions, Pix2PixStep  # noqa: E402
-from synth.train.pool import ImagePool  # noqa: E402
+from synth.train.cyclegan import CycleGANOptions, CycleGANStep
+from synth.train.networks import build_discriminator, build_generator
+from synth.train.pix2pix import Pix2PixOptions, Pix2PixStep
+from synth.train.pool import ImagePool
 
 
 # ---------------------------------------------------------------- the official sequences

@@ -51,6 +51,8 @@ EXAMPLES: dict[str, Example] = {
         Example("swirls", "Swirling brush strokes (a night sky)", lambda: _artwork("swirls"), "drawn by synth.artworks"),
         Example("stained-glass", "Stained-glass window", lambda: _artwork("stained_glass"), "drawn by synth.artworks"),
         Example("pointillism", "Pointillist landscape", lambda: _artwork("pointillism"), "drawn by synth.artworks"),
+        Example("horses", "Brown horses on grass (the lab's coats set, held out)", lambda: _animal("A"), "drawn by synth.datasets.coats"),
+        Example("zebras", "Zebras on grass (the lab's coats set, held out)", lambda: _animal("B"), "drawn by synth.datasets.coats"),
     )
 }
 
@@ -59,6 +61,14 @@ def _sample_map() -> np.ndarray:
     from .translate.maps import sample_map
 
     return sample_map(256)
+
+
+def _animal(domain: str) -> np.ndarray:
+    """A held-out scene of the coats set (data seed 1000, never trained on) at 256 px."""
+    from .datasets import unpaired
+
+    image = unpaired("coats").sample(domain, 1, seed=1000, size=256).image  # type: ignore[arg-type]
+    return (image.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
 
 
 def _artwork(name: str) -> np.ndarray:

@@ -33,6 +33,7 @@ VERBS: list[str] = [
     "synth.cli.translate_cmd",
     "synth.cli.dataset_cmd",
     "synth.cli.train_cmd",
+    "synth.cli.lab_cmd",
 ]
 
 
