@@ -37,8 +37,10 @@ import logging  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
+from demos.gate import app_kwargs  # noqa: E402
+from demos.jobs import QUEUE_SIZE, lanes, stop_jobs_on_unload  # noqa: E402
 from demos.panels import cache_panel  # noqa: E402
-from demos.serving import QUEUE_SIZE, allowed_paths, app_kwargs, check_handlers, lanes, stop_jobs_on_unload  # noqa: E402
+from demos.serving import allowed_paths, check_handlers  # noqa: E402
 from synth import runtime  # noqa: E402
 
 #: (tab label, module): the tabs, in lecture order.

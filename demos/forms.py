@@ -71,13 +71,15 @@ def _choices(info: OptionInfo, labels: Mapping[Any, str] | None, only: Sequence[
 def radio(options: type[Options], name: str, *, label: str, labels: Mapping[Any, str] | None = None, only: Sequence[Any] | None = None, **kwargs: Any) -> Radio:
     """A :class:`~demos.components.Radio` over a ``Literal`` option's choices (``labels``: what the UI shows)."""
     info = _info(options, name)
-    return Radio(_choices(info, labels, only), value=info.default, label=label, **kwargs)
+    kwargs.setdefault("value", info.default)
+    return Radio(_choices(info, labels, only), label=label, **kwargs)
 
 
 def dropdown(options: type[Options], name: str, *, label: str, labels: Mapping[Any, str] | None = None, only: Sequence[Any] | None = None, **kwargs: Any) -> Dropdown:
     """A :class:`~demos.components.Dropdown` over a ``Literal`` option's choices."""
     info = _info(options, name)
-    return Dropdown(_choices(info, labels, only), value=info.default, label=label, **kwargs)
+    kwargs.setdefault("value", info.default)
+    return Dropdown(_choices(info, labels, only), label=label, **kwargs)
 
 
 def checkbox(options: type[Options], name: str, *, label: str, **kwargs: Any) -> Checkbox:

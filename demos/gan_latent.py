@@ -11,8 +11,9 @@ import gradio as gr
 from demos.components import Dropdown, Number, Sketchpad, Slider, Textbox
 from demos.errors import handler
 from demos.forms import Form
+from demos.jobs import job, lane, queued
 from demos.panels import availability_markdown, reset_button
-from demos.serving import image_file, job, lane, launch_alone, output_file, output_files, queued
+from demos.serving import image_file, launch_alone, output_file, output_files
 from synth import limits
 from synth.gan import generate, latent, toy
 from synth.gan.imagenet import class_names

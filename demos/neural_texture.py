@@ -10,8 +10,9 @@ from PIL import Image
 from demos.components import Dropdown, ImageUpload, Slider
 from demos.errors import handler, require_image
 from demos.forms import Form
+from demos.jobs import queued, stream_job
 from demos.panels import availability_markdown, reset_button
-from demos.serving import image_file, output_file, queued, stream_job
+from demos.serving import image_file, output_file
 from synth import limits
 from synth.cache import get_model
 from synth.examples import example_path, example_paths

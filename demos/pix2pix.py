@@ -16,17 +16,27 @@ import numpy as np
 
 from demos.components import Dropdown, ImageEditor, ImageUpload, Number, Radio, Slider
 from demos.errors import handler, require_image
+from demos.forms import Form
+from demos.jobs import job, queued
 from demos.panels import availability_markdown, generators_header, missing_weights, reset_button
-from demos.serving import image_file, launch_alone, queued
-from synth.examples import example_paths
+from demos.serving import image_file, launch_alone
+from synth import limits
+from synth.colors import luminance
+from synth.examples import example_path, example_paths
 from synth.images import load_image
 from synth.runtime import gpu
+from synth.streaming import Done, stream
+from synth.train import Pix2PixOptions, train_pix2pix
 from synth.translate import translate, translators
+from synth.translate.experiments import compare_losses, held_out, losses_pictures
+from synth.translate.lab import lab_models
 from synth.translate.maps import MAP_PALETTE, sample_map
 
 MODELS = translators("pix2pix")
 CHOICES = [(f"{t.title}  ({t.name})", t.name) for t in MODELS]
 COMPARE = ("pix2pix/map2sat", "cyclegan/map2sat")
+OFFICIAL_MODEL = "pix2pix/map2sat"
+LAB_MODEL = "lab/maps-cgan+l1"  # ships with the lab: the tab works anywhere
 MODES = [("paper (dropout on, test-batch statistics)", "paper"), ("deterministic (eval)", "eval")]
 DEFAULT_SIDE = 512
 MAX_SIDE = 1024
@@ -46,19 +56,32 @@ MODE_INFO = (
 
 def status_line() -> str:
     """One line: which pix2pix models can run here, and the command that fetches the others."""
-    missing, command = missing_weights(t.name for t in MODELS)
+    official = [t.name for t in MODELS if not t.name.startswith("lab/")]
+    missing, command = missing_weights(official)
     if not missing:
-        return "✅ All pix2pix generators are available."
-    if len(missing) == len(MODELS):
+        return "✅ All pix2pix generators are available, the official ones and the lab's own."
+    if len(missing) == len(official):
         return (
-            "⚠️ **No pix2pix generator is available here** (offline, or efrosgans.eecs.berkeley.edu cannot be "
-            f"reached). Fetch them where there is internet: {command}"
+            "⚠️ The official pix2pix generators are not available here (offline, or efrosgans.eecs.berkeley.edu cannot be "
+            f"reached); **the lab's own small models work** (`lab/...`). Fetch the official ones where there is internet: {command}"
         )
-    return f"⚠️ Some pix2pix generators are not downloaded yet: {command}"
+    return f"⚠️ Some official pix2pix generators are not downloaded yet: {command}"
 
 
-def _status() -> tuple[str, str]:
-    return status_line(), availability_markdown([t.name for t in MODELS] + [COMPARE[1]])
+def default_model() -> str:
+    """The official map -> satellite where it is downloaded, else the lab's own (it ships with the lab)."""
+    missing, _ = missing_weights([OFFICIAL_MODEL])
+    return LAB_MODEL if missing else OFFICIAL_MODEL
+
+
+def _status() -> tuple[str, str, str]:
+    return status_line(), availability_markdown([t.name for t in MODELS] + [COMPARE[1]]), default_model()
+
+
+def _side(model: str, side: float) -> int:
+    """The size a model translates at: the lab's models work at the side they were trained at (64 px)."""
+    trained = next((m.size for data in ("maps", "colour") for m in lab_models(data) if m.name == model), None)
+    return trained or int(side)
 
 
 def _palette_markdown() -> str:
@@ -76,7 +99,7 @@ def _run(image, model: str, mode: str, seed: float, side: float, progress: gr.Pr
     output = translate(
         image,
         model,
-        size=int(side),
+        size=_side(model, side),
         mode=mode,
         seed=int(seed),
         callback=lambda p: progress(p.fraction, desc=p.stage),
@@ -123,51 +146,166 @@ def compare_cyclegan(last_input, mode, seed, side, progress=gr.Progress()):
     return gallery
 
 
+# ------------------------------------------------------------------ why a GAN loss
+EXPERIMENTS = [("map → aerial photo (maps)", "maps"), ("grey → colour (colour)", "colour")]
+SOURCES = [("a held-out sample (data seed 1000, never trained on)", "sample"), ("my upload", "upload"), ("my drawing (Draw a map)", "drawing")]
+FINAL = "final"
+#: Live training: the shipped models' recipe, fewer steps (its own lane, capped by synth.limits).
+LIVE = Form(Pix2PixOptions, steps="Training steps per model")
+LIVE_RECIPE = dict(ngf=16, ndf=16, batch_size=4, n_train=256, preview_every=25)
+
+WHY_GAN = """### Why a GAN loss? (Isola et al. 2017, Figs. 4 and 6)
+One input through three generators that differ only in their loss. **L1 alone** must predict the average of every
+output that fits the input, so it blurs (the "unstructured prediction": grey roofs, brownish colours). The **conditional
+GAN** loss asks a discriminator whether each 70×70 patch looks real next to its input, so the output commits to one sharp,
+plausible answer; **cGAN + L1** (the paper's choice) keeps it close to the truth as well. Our own small models, trained by
+`synth.train` on the lab's procedural data at 64×64 pixels (weights ship with the lab). *Sharpness* is the output's
+high-frequency energy over the ground truth's (1 = as sharp as the truth)."""
+
+
+def _experiment_input(data: str, source: str, index: int, path: str | None, drawing: dict | None):
+    """(input, ground truth or None) of the experiment: a held-out pair, an upload (a colour photo becomes
+    its grey version, with the photo as the truth), or the map drawn on the canvas."""
+    if source == "sample":
+        return held_out(data, index)
+    if source == "upload":
+        image = load_image(require_image(path, "an image"))
+        return (luminance(image), image) if data == "colour" else (image, None)
+    if data != "maps":
+        raise gr.Error("The drawing is a map: choose the maps experiment, or a held-out sample or an upload.", print_exception=False)
+    composite = None if drawing is None else drawing.get("composite")
+    if composite is None:
+        raise gr.Error("Paint a map on the canvas of “Draw a map” first.", print_exception=False)
+    return load_image(np.asarray(composite)[..., :3].copy()), None
+
+
+def _scores(comparison) -> str:
+    names = sorted({name for score in comparison.scores.values() for name in score})
+    rows = [f"| {title} | " + " | ".join(f"{comparison.scores[title].get(name, float('nan')):.2f}" for name in names) + " |" for title in comparison.scores]
+    return "| model | " + " | ".join(names) + " |\n|---|" + "---:|" * len(names) + "\n" + "\n".join(rows)
+
+
+@gpu(duration=60)
+@handler
+def why_gan_loss(path, drawing, **values):
+    """The three generators of one experiment on one input: outputs, D's patch maps, the spread over dropout seeds, scores."""
+    data, step = values["data"], values["step"]
+    image, target = _experiment_input(data, values["source"], int(values["index"]), path, drawing)
+    comparison = compare_losses(image, data, target=target, step=None if step == FINAL else int(step), seed=int(values["seed"]))
+    pictures = {name: image_file(picture, f"{name}.png") for name, picture in losses_pictures(comparison).items()}
+    when = "the final models" if step == FINAL else f"the models after {step} training steps"
+    return pictures["outputs"], pictures.get("patch maps"), pictures.get("spread"), f"{_scores(comparison)}\n\n{when}; dropout seed {int(values['seed'])}"
+
+
+def _previews(previews: dict[str, str]) -> list[tuple[str, str]]:
+    return [(file, title) for title, file in previews.items()]
+
+
+@gpu(duration=120)
+@handler
+def train_live(request: gr.Request, **values):
+    """Retrain the three models of one experiment at 64 px on this CPU, one after the other, streaming previews."""
+    data = values["data"]
+    previews: dict[str, str] = {}
+    with job("pix2pix_train", request) as stop:
+        deadline = time.monotonic() + limits.current().seconds
+        for done, (loss, title) in enumerate((("l1", "L1"), ("cgan", "cGAN"), ("cgan+l1", "cGAN + L1"))):
+            options = LIVE.build(values, loss=loss, **LIVE_RECIPE)
+            budget = max(0.0, (deadline - time.monotonic()) / (3 - done))  # an equal share of what is left
+            for item in stream(train_pix2pix, data, options, stop=stop, budget=budget):
+                if isinstance(item, Done):
+                    note = " (stopped at its share of the time budget)" if item.early else ""
+                    yield _previews(previews), f"{title}: trained {item.result.steps} steps{note}"
+                elif item.image is not None:
+                    previews[title] = image_file(item.image, "preview.png")
+                    losses = " · ".join(f"{name} {value:.3f}" for name, value in item.losses.items())
+                    yield _previews(previews), f"{title}: step {item.step}/{item.total} · {losses}"
+
+
+def _why_gan_ui(canvas: ImageEditor) -> None:
+    gr.Markdown(WHY_GAN)
+    steps = sorted({step for model in lab_models("maps") + lab_models("colour") for step in model.snapshots[:-1]})
+    with gr.Row():
+        with gr.Column(scale=1, min_width=280):
+            data = Radio(EXPERIMENTS, value="maps", label="Experiment")
+            source = Radio(SOURCES, value="sample", label="Input")
+            index = Slider(0, 63, value=3, step=1, label="Held-out sample")
+            upload = ImageUpload(label="My upload (a map in the palette, or any photo for grey → colour)", height=160)
+            step = Radio([FINAL, *map(str, steps)], value=FINAL, label="Models after how many training steps (a time-lapse)")
+            seed = Number(0, precision=0, minimum=0, maximum=2**63 - 1, label="Dropout seed (the generator's noise)")
+            go = gr.Button("Compare the three losses", variant="primary")
+        with gr.Column(scale=3):
+            outputs = gr.Image(label="Input · L1 · cGAN · cGAN + L1 · ground truth", format="png", type="filepath", interactive=False)
+            scores = gr.Markdown()
+            with gr.Row():
+                patches = gr.Image(label="Which patches D calls fake (red) or real (green)", format="png", type="filepath", interactive=False)
+                spread = gr.Image(label="Spread over 8 dropout seeds (bright: the output varies)", format="png", type="filepath", interactive=False)
+    with gr.Accordion("Train live: the three models again, on this CPU", open=False):
+        gr.Markdown("Trains L1, cGAN and cGAN + L1 one after the other at 64×64 pixels from scratch, with the shipped models' recipe "
+                    "and far fewer steps, streaming the preview (inputs, outputs, truths). A public Space caps the steps and the time.")  # fmt: skip
+        with gr.Row():
+            train_steps = LIVE.slider("steps", minimum=50, maximum=600, step=50, value=300, info=None)
+            train = gr.Button("Train live", variant="primary")
+            stop = gr.Button("Stop", variant="stop")
+        live_status = gr.Markdown()
+        live = gr.Gallery(label="Previews: L1 · cGAN · cGAN + L1", columns=3, format="png", height="auto")
+    compare_event = go.click(
+        why_gan_loss, [upload, canvas], [outputs, patches, spread, scores], inputs_kwargs=dict(data=data, source=source, index=index, step=step, seed=seed),
+        **queued("pix2pix_why_gan_loss", tab="pix2pix", lane_name="translate"),
+    )  # fmt: skip
+    train_event = train.click(train_live, None, [live, live_status], inputs_kwargs=dict(data=data, steps=train_steps),
+                              **queued("pix2pix_train_live", tab="pix2pix_train", lane_name="train"))  # fmt: skip
+    stop.click(None, cancels=[compare_event, train_event], api_name=False)
+
+
 def create_demo() -> gr.Blocks:
     with gr.Blocks() as demo:
         status, availability = generators_header(INTRO)
         last_input = gr.State(None)
-        with gr.Row():
-            with gr.Column():
-                model = Dropdown(CHOICES, value=MODELS[0].name, label="Model")
-                with gr.Tabs():
-                    with gr.Tab("Upload"):
-                        upload = ImageUpload(label="Input image")
-                        gr.Examples(example_paths("map", "rocket", "coffee"), inputs=upload, label="Examples")
-                        run_upload = gr.Button("Translate", variant="primary")
-                    with gr.Tab("Draw a map"):
-                        canvas = ImageEditor(
-                            value={"background": sample_map(256), "layers": [], "composite": None},
-                            type="numpy",
-                            image_mode="RGB",
-                            sources=(),
-                            transforms=(),
-                            layers=False,
-                            canvas_size=(256, 256),
-                            format="png",
-                            fixed_canvas=True,
-                            brush=gr.Brush(
-                                colors=list(MAP_PALETTE.values()),
-                                default_color=MAP_PALETTE["road"],
-                                color_mode="fixed",
-                                default_size=6,
-                            ),
-                            label="Paint a map (then choose “map → satellite”)",
-                            # no eraser=False: in Gradio 6.31 it hides the whole toolbar (no brush) and raises a Svelte error
-                        )
-                        gr.Markdown(_palette_markdown())
-                        run_draw = gr.Button("Translate drawing", variant="primary")
-                mode = Radio(MODES, value="paper", label="Test-time mode", info=MODE_INFO)
-                with gr.Row():
-                    seed = Number(0, precision=0, minimum=0, maximum=2**63 - 1, label="Seed (paper mode)")
-                    side = Slider(256, MAX_SIDE, value=DEFAULT_SIDE, step=256, label="Max side (pixels)")
-            with gr.Column():
-                output = gr.Image(label="Output", format="png", type="filepath", interactive=False)
-                note = gr.Markdown()
-                compare = gr.Button("Compare with CycleGAN (map → satellite, paired vs unpaired)")
-                comparison = gr.Gallery(label="Input · pix2pix · CycleGAN", columns=3, format="png", height="auto")
+        with gr.Tabs(selected="why"):
+            with gr.Tab("Translate", id="translate"), gr.Row():
+                with gr.Column():
+                    model = Dropdown(CHOICES, value=LAB_MODEL, label="Model")
+                    with gr.Tabs():
+                        with gr.Tab("Upload"):
+                            upload = ImageUpload(label="Input image", value=str(example_path("map")))
+                            gr.Examples(example_paths("map", "rocket", "coffee"), inputs=upload, label="Examples")
+                            run_upload = gr.Button("Translate", variant="primary")
+                        with gr.Tab("Draw a map"):
+                            canvas = ImageEditor(
+                                value={"background": sample_map(256), "layers": [], "composite": None},
+                                type="numpy",
+                                image_mode="RGB",
+                                sources=(),
+                                transforms=(),
+                                layers=False,
+                                canvas_size=(256, 256),
+                                format="png",
+                                fixed_canvas=True,
+                                brush=gr.Brush(
+                                    colors=list(MAP_PALETTE.values()),
+                                    default_color=MAP_PALETTE["road"],
+                                    color_mode="fixed",
+                                    default_size=6,
+                                ),
+                                label="Paint a map (then choose “map → satellite”)",
+                                # no eraser=False: in Gradio 6.31 it hides the whole toolbar (no brush) and raises a Svelte error
+                            )
+                            gr.Markdown(_palette_markdown())
+                            run_draw = gr.Button("Translate drawing", variant="primary")
+                    mode = Radio(MODES, value="paper", label="Test-time mode", info=MODE_INFO)
+                    with gr.Row():
+                        seed = Number(0, precision=0, minimum=0, maximum=2**63 - 1, label="Seed (paper mode)")
+                        side = Slider(256, MAX_SIDE, value=DEFAULT_SIDE, step=256, label="Max side (pixels)")
+                with gr.Column():
+                    output = gr.Image(label="Output", format="png", type="filepath", interactive=False)
+                    note = gr.Markdown()
+                    compare = gr.Button("Compare with CycleGAN (map → satellite, paired vs unpaired)")
+                    comparison = gr.Gallery(label="Input · pix2pix · CycleGAN", columns=3, format="png", height="auto")
+            with gr.Tab("Why a GAN loss?", id="why"):
+                _why_gan_ui(canvas)
 
-        demo.load(_status, outputs=[status, availability], api_name="pix2pix_status", queue=False)
+        demo.load(_status, outputs=[status, availability, model], api_name="pix2pix_status", queue=False)
         settings = [model, mode, seed, side]
         run_upload.click(
             translate_upload, [upload, *settings], [output, note, last_input], **queued("pix2pix_translate", tab="pix2pix", lane_name="translate")

@@ -22,8 +22,9 @@ from synth.views import band_label, caption, filter_bank_image, histogram_figure
 from .components import Dropdown, ImageUpload, Slider
 from .errors import handler, require_image
 from .forms import Form
+from .jobs import lane, queued, stream_job
 from .panels import reset_button
-from .serving import image_file, lane, launch_alone, queued, stream_job
+from .serving import image_file, launch_alone
 
 EXAMPLES = ("gravel", "grass", "wood", "fur", "stars", "cells", "brick")
 MAX_INPUT_SIDE = 512  # a public Space's cap; the CLI can go further

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from synth.translate.lab import lab_models
+
 #: NaN as a client can send it: JSON has no NaN, a browser sends ``null`` for it
 #: (``JSON.stringify(NaN)``) and gradio_client refuses to encode it.
 NAN = None
@@ -45,6 +47,9 @@ STRANGER_PATHS = {
 }
 # References *with* upload metadata are sent by raw HTTP in tests/test_security.py:
 # gradio_client would upload such a file from the client's own disk first.
+#: The first training snapshot of the lab's models (the pix2pix and CycleGAN experiments' time-lapse).
+SNAPSHOT = str(min(step for data in ("maps", "colour") for m in lab_models(data) for step in m.snapshots[:-1]))
+CYCLE_SNAPSHOT = str(min(step for m in lab_models("coats") for step in m.snapshots[:-1]))
 #: A 400-digit integer (overflows float()), and a megabyte of text.
 HUGE_INT = 10**400
 MEGA_TEXT = "x" * 1_000_000
@@ -200,6 +205,8 @@ IMAGE_ENDPOINTS: dict[str, tuple[str, dict[str, Any]]] = {
     "/style_transfer_fast": ("content_path", {"style_path": USABLE, "style2_path": None, "size": 64}),
     "/pix2pix_translate": ("path", {"side": 256}),
     "/cyclegan_translate": ("path", {"model": "cyclegan/vintage", "side": 256, "show_cycle": False}),
+    "/pix2pix_why_gan_loss": ("path", {"drawing": None, "data": "colour", "source": "upload", "index": 0, "step": "final", "seed": 0}),
+    "/cyclegan_why_cycle": ("path", {"source": "upload", "index": 0, "step": "final"}),
 }
 
 #: Usable files the heavy High -> Low series gets (five VGG syntheses each); it gets every bad file.
@@ -374,7 +381,9 @@ def _param_cases() -> list[Case]:
         ("/pix2pix_translate", "seed NaN", {**p2p, "seed": NAN}, NOT_A_NUMBER),
         ("/pix2pix_translate_drawing", "no drawing", {**p2p, "editor": None}, r"Paint a map"),
         ("/pix2pix_translate_drawing", "empty drawing", {**p2p, "editor": {"background": None, "layers": [], "composite": None}}, r"Paint a map"),
-        ("/pix2pix_compare", "nothing translated", {"side": 256}, r"Translate an upload or a drawing first"),
+        # the session may already hold an input (the lab's model translates offline); then what is
+        # missing offline is the official pair the comparison runs
+        ("/pix2pix_compare", "nothing translated", {"side": 256}, r"Translate an upload or a drawing first|python -m synth weights download"),
         ("/cyclegan_translate", "no image", {**cyc, "path": None}, r"upload an image"),
         ("/cyclegan_translate", "side 0", {**cyc, "side": 0}, RANGE),
         ("/cyclegan_translate", "side -3", {**cyc, "side": -3}, RANGE),
@@ -434,6 +443,8 @@ def _stranger_cases() -> list[Case]:
     pyr = IMAGE_ENDPOINTS["/pyramid_texture"][1]
     nt = IMAGE_ENDPOINTS["/neural_texture_run"][1]
     cyc = IMAGE_ENDPOINTS["/cyclegan_translate"][1]
+    why = {**IMAGE_ENDPOINTS["/pix2pix_why_gan_loss"][1], "data": "maps", "source": "sample"}
+    cycle = {**IMAGE_ENDPOINTS["/cyclegan_why_cycle"][1], "source": "sample"}
     odd: list[tuple[str, str, dict[str, Any], str]] = [
         ("/gan_sample", "count of 400 digits", {**gan, "n": HUGE_INT}, RANGE),
         ("/gan_sample", "seed of 400 digits", {**gan, "seed": HUGE_INT}, RANGE),
@@ -468,6 +479,31 @@ def _stranger_cases() -> list[Case]:
         ("/pyramid_filters_scales", "scales of 400 digits", {"scales": HUGE_INT, "orientations": 4}, RANGE),
         ("/pyramid_filters_orientations", "orientations NaN", {"scales": 2, "orientations": NAN}, NOT_A_NUMBER),
         ("/pyramid_filters_on_load", "orientations 0", {"scales": 2, "orientations": 0}, RANGE),
+        # the lecture's experiments on the lab's own models (pix2pix and CycleGAN tabs)
+        ("/pix2pix_why_gan_loss", "valid, a held-out map", {**why, "path": None}, None),
+        ("/pix2pix_why_gan_loss", "a snapshot", {**why, "path": None, "data": "colour", "step": SNAPSHOT}, None),
+        ("/pix2pix_why_gan_loss", "experiment unknown", {**why, "path": None, "data": "faces"}, CHOICES),
+        ("/pix2pix_why_gan_loss", "step not a snapshot", {**why, "path": None, "step": "123"}, CHOICES),
+        ("/pix2pix_why_gan_loss", "index 64", {**why, "path": None, "index": 64}, RANGE),
+        ("/pix2pix_why_gan_loss", "index of 400 digits", {**why, "path": None, "index": HUGE_INT}, RANGE),
+        ("/pix2pix_why_gan_loss", "upload, nothing uploaded", {**why, "path": None, "source": "upload"}, r"upload an image"),
+        ("/pix2pix_why_gan_loss", "a drawing for grey -> colour", {**why, "path": None, "data": "colour", "source": "drawing"}, r"drawing is a map"),
+        ("/pix2pix_why_gan_loss", "a drawing, none drawn", {**why, "path": None, "source": "drawing"}, r"Paint a map"),
+        ("/pix2pix_why_gan_loss", "seed NaN", {**why, "path": None, "seed": NAN}, NOT_A_NUMBER),
+        ("/pix2pix_train_live", "valid, 50 steps each", {"data": "maps", "steps": 50}, None),
+        ("/pix2pix_train_live", "steps 0", {"data": "maps", "steps": 0}, RANGE),
+        ("/pix2pix_train_live", "steps of 400 digits", {"data": "maps", "steps": HUGE_INT}, RANGE),
+        ("/pix2pix_train_live", "experiment unknown", {"data": "coats", "steps": 50}, CHOICES),
+        ("/cyclegan_why_cycle", "valid, a held-out animal", {**cycle, "path": None}, None),
+        ("/cyclegan_why_cycle", "a snapshot", {**cycle, "path": None, "step": CYCLE_SNAPSHOT}, None),
+        ("/cyclegan_why_cycle", "index -1", {**cycle, "path": None, "index": -1}, RANGE),
+        ("/cyclegan_why_cycle", "step as a list", {**cycle, "path": None, "step": ["final"]}, CHOICES),
+        ("/cyclegan_why_cycle", "upload, nothing uploaded", {**cycle, "path": None, "source": "upload"}, r"upload an image"),
+        ("/cyclegan_two_horses", "valid", {"step": "final"}, None),
+        ("/cyclegan_two_horses", "step unknown", {"step": "-1"}, CHOICES),
+        ("/cyclegan_train_live", "valid, 50 steps", {"losses": "gan+cycle", "steps": 50}, None),
+        ("/cyclegan_train_live", "objective unknown", {"losses": "cycle", "steps": 50}, CHOICES),
+        ("/cyclegan_train_live", "steps NaN", {"losses": "gan", "steps": NAN}, NOT_A_NUMBER),
     ]
     for endpoint, label, kwargs, error in odd:
         image = endpoint in IMAGE_ENDPOINTS and IMAGE_ENDPOINTS[endpoint][0] not in kwargs

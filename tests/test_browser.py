@@ -86,6 +86,45 @@ def paint_a_map(page: Page, artifacts: Path) -> None:
     expect(undo).to_be_enabled(timeout=10_000)
 
 
+def _translate_subtab(page: Page, example: str, output: str, done: str, artifacts: Path) -> None:
+    """The Translate sub-tab of a translation tab: an example through the selected model, then a bad upload."""
+    bad_png = artifacts / "bad" / "not-an-image.png"
+    bad_png.parent.mkdir(exist_ok=True)
+    bad_png.write_text("this is text, not a PNG\n")
+    page.get_by_role("tab", name="Translate", exact=True).click()
+    upload = block(page, "x: input image" if output == "G(x)" else "Input image")
+    image = page.locator(f".gallery-item img[src$='/{example}.png']").locator("visible=true").first
+    assert wait_for_output(page, upload, image.click, timeout_s=60) == "done", "the example did not load"
+    run = page.get_by_role("button", name="Translate", exact=True).locator("visible=true")
+    assert wait_for_output(page, block(page, output), run.click, timeout_s=180) == "done", error_toasts(page).all_inner_texts()
+    page.get_by_text(done).locator("visible=true").first.wait_for(timeout=30_000)
+    assert all(image.std() > 3 for image in image_arrays(page, block(page, output)))
+    upload.locator("input[type=file]").set_input_files(bad_png)
+    upload.locator("img[src*='not-an-image']").wait_for(state="attached", timeout=30_000)
+    run.click()
+    error_toasts(page).filter(has_text=NOT_AN_IMAGE).first.wait_for(timeout=60_000)
+
+
+def pix2pix_extras(page: Page, artifacts: Path) -> None:
+    """pix2pix: D's patch map and the spread are drawn; the lab's own model translates the map example; the map canvas paints."""
+    for label in ("Which patches D calls fake (red) or real (green)", "Spread over 8 dropout seeds (bright: the output varies)"):
+        assert all(image.std() > 3 for image in image_arrays(page, block(page, label)))
+    page.get_by_text("Train live: the three models again").click()
+    page.get_by_role("button", name="Train live", exact=True).wait_for(timeout=10_000)
+    _translate_subtab(page, "map", "Output", "lab/maps-cgan+l1", artifacts)
+    paint_a_map(page, artifacts)
+
+
+def cyclegan_extras(page: Page, artifacts: Path) -> None:
+    """CycleGAN: the lecture's slide (two horses), then the Translate sub-tab with the cycle of the lab's own pair."""
+    slide = page.get_by_role("button", name="Two horses, GAN loss alone vs with the cycle")
+    pair = block(page, "Two horses: G trained with the GAN loss alone (top) and with the cycle (bottom)")
+    assert wait_for_output(page, pair, slide.click, timeout_s=120) == "done", error_toasts(page).all_inner_texts()
+    assert all(image.std() > 3 for image in image_arrays(page, pair))
+    page.screenshot(path=str(artifacts / "tab_cyclegan_why.png"), full_page=True)
+    _translate_subtab(page, "horses", "G(x)", "Mean |x − F(G(x))|", artifacts)
+
+
 def fast_mode(page: Page, artifacts: Path) -> None:
     """Style transfer: the fast mode (one forward pass of Ghiasi et al. 2017) renders the default pair."""
     page.get_by_text("Fast: one forward pass", exact=False).locator("visible=true").first.click()
@@ -105,10 +144,11 @@ TABS = [
         settings={"Output size (longer side, px; optimisation: at most 512 on a CPU)": 128, "Steps (over all scales)": 20}, extra=fast_mode),
     Tab("GAN latent space", run="Sample", output="Samples (click a cell)", example=None, upload=None, done="16 samples",
         extra=pick_and_reroll),
-    Tab("pix2pix", run="Translate", output="Output", example="map", upload="Input image", settings={"Max side (pixels)": 256},
-        weights=("pix2pix/map2sat",), extra=paint_a_map),
-    Tab("CycleGAN", run="Translate", output="G(x)", example="chelsea", upload="x: input image", settings={"Max side (pixels)": 256},
-        done="256×170 px"),  # chelsea is 451x300
+    # The translation tabs open on their experiments, which work offline on the lab's own models: the first click needs nothing.
+    Tab("pix2pix", run="Compare the three losses", output="Input · L1 · cGAN · cGAN + L1 · ground truth", example=None, upload=None,
+        done="the final models", extra=pix2pix_extras),
+    Tab("CycleGAN", run="Through the three CycleGANs", output="x · G(x) · F(G(x)) · silhouettes, per objective", example=None, upload=None,
+        done="the final models", extra=cyclegan_extras),
 ]  # fmt: skip
 
 

@@ -18,7 +18,7 @@ import torch
 from gradio_client import Client
 
 import app as app_module
-from demos.serving import lanes
+from demos.jobs import lanes
 from synth import runtime
 
 TOY = ("ring", None, "gaussian", "non-saturating", 0.002, 0.002, 0)
@@ -52,7 +52,7 @@ def test_every_queued_event_runs_in_a_lane(built: gr.Blocks) -> None:
     """No event falls back to a queue of its own: tabs that compete for the CPU share limits."""
     limits = lanes()
     # (``unload`` is Gradio's: it runs when a page is closed and only stops that session's jobs)
-    queued = [fn for fn in built.fns.values() if fn.fn is not None and fn.queue and not fn.is_cancel_function and fn.name != "_on_unload"]
+    queued = [fn for fn in built.fns.values() if fn.fn is not None and fn.queue and not fn.is_cancel_function and fn.name != "on_unload"]
     assert queued
     strays = [fn.name for fn in queued if fn.concurrency_id not in limits]
     assert not strays, f"events outside the lanes {sorted(limits)}: {strays}"
@@ -174,8 +174,8 @@ def test_zero_gpu_wraps_handlers_outside_their_error_messages(monkeypatch, tmp_p
         bad.write_text("not an image")
         with pytest.raises(gr.Error, match="not an image"):
             reloaded["demos.pix2pix"].translate_upload(str(bad), "pix2pix/map2sat", "eval", 0, 256)
-        with pytest.raises(gr.Error, match="n must be at least 1"):
-            reloaded["demos.gan_latent"].do_sample("dcgan/faces-64", None, 0, 1.0, 0)
+        with pytest.raises(gr.Error, match="Samples in the grid must be at least 1"):  # the control's label, not the option's name
+            reloaded["demos.gan_latent"].do_sample("dcgan/faces-64", None, seed=0, truncation=1.0, n=0)
     finally:
         monkeypatch.undo()
         for name in modules:
@@ -237,3 +237,16 @@ def test_output_images_are_never_rewritten_in_place(monkeypatch, tmp_path) -> No
     assert first == second and os.stat(second).st_ino == inode and os.stat(second).st_mtime_ns == mtime
     assert Image.open(second).getpixel((0, 0)) == (200, 30, 30)
     assert image_file(Image.new("RGB", (8, 8), (0, 0, 255)), "x.png") != first
+
+
+def test_no_handler_takes_more_than_six_parameters(built: gr.Blocks) -> None:
+    """Handlers bind named controls to the engines' options (demos/forms.py): a few inputs and **values."""
+    import inspect
+
+    def positional(fn) -> list[str]:
+        fn = inspect.unwrap(fn)
+        return [p.name for p in inspect.signature(fn).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in ("request", "progress")]  # fmt: skip
+
+    long = {fn.name: positional(fn.fn) for fn in built.fns.values() if fn.fn is not None and len(positional(fn.fn)) > 6}
+    assert not long, long

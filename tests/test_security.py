@@ -112,7 +112,7 @@ def test_nothing_hidden_is_callable_by_index(app_server: AppServer, client: Clie
             f"{app_server.url}gradio_api/run/predict", json={"data": data, "fn_index": dependency["id"], "session_hash": "probe"}, timeout=30
         ).json()
         if dependency.get("backend_fn"):
-            assert str(dependency.get("api_name", "")).startswith(("load_example", "_on_unload")), dependency
+            assert str(dependency.get("api_name", "")).startswith(("load_example", "on_unload")), dependency
         else:
             assert not answer.get("data"), (dependency, answer)
     table = client.predict(api_name="/models_in_memory")
@@ -121,7 +121,7 @@ def test_nothing_hidden_is_callable_by_index(app_server: AppServer, client: Clie
 
 def test_a_second_run_from_one_session_cancels_the_first(client: Client) -> None:
     texture = str(example_path("brick"))
-    slow = dict(path=handle_file(texture), backbone="random-multiscale", layers=[], steps=400, size=96, seed=0, tileable=False, histogram=False, scales=1, optimizer="adam", pooling="avg")
+    slow = dict(path=handle_file(texture), backbone="random-multiscale", layers=[], steps=400, size=96, seed=0, tileable=False, histogram=False, halvings=0, optimizer="adam", pooling="avg")
     first = client.submit(**slow, api_name="/neural_texture_run")
     deadline = time.monotonic() + 60
     while len(first.outputs()) < 2 and time.monotonic() < deadline:

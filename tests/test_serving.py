@@ -14,7 +14,7 @@ import pytest
 from gradio.utils import get_upload_folder
 from PIL import Image
 
-from demos import components, serving
+from demos import components, gate, jobs, serving
 from synth.examples import example_path
 
 
@@ -116,13 +116,13 @@ def test_text_and_booleans() -> None:
 
 
 def test_a_new_job_of_a_tab_stops_the_old_one_of_the_same_session_only() -> None:
-    jobs = serving.Jobs()
-    with jobs.running("s1", "style") as first, jobs.running("s2", "style") as other, jobs.running("s1", "gan") as gan:
-        with jobs.running("s1", "style") as second:
+    registry = jobs.Jobs()
+    with registry.running("s1", "style") as first, registry.running("s2", "style") as other, registry.running("s1", "gan") as gan:
+        with registry.running("s1", "style") as second:
             assert first.is_set() and not second.is_set() and not other.is_set() and not gan.is_set()
-            assert jobs.supersede("s1", "style") and second.is_set()
-        assert not jobs.supersede("s1", "style")  # released
-        assert jobs.stop_session("s1") == 1 and gan.is_set() and not other.is_set()
+            assert registry.supersede("s1", "style") and second.is_set()
+        assert not registry.supersede("s1", "style")  # released
+        assert registry.stop_session("s1") == 1 and gan.is_set() and not other.is_set()
 
 
 def _join(app_scope_app, body: dict | bytes, path: str = "/gradio_api/queue/join") -> tuple[int, dict]:
@@ -147,7 +147,7 @@ def _join(app_scope_app, body: dict | bytes, path: str = "/gradio_api/queue/join
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": path, "app": app_scope_app, "headers": [(b"content-length", str(len(raw)).encode())], "client": ("10.1.2.3", 5555)}
-    asyncio.run(serving.RequestGate(downstream)(scope, receive, send))
+    asyncio.run(gate.RequestGate(downstream)(scope, receive, send))
     status = sent[0]["status"]
     answer = sent[1]["body"] if status != 200 else seen["body"]
     try:
@@ -165,17 +165,17 @@ def test_session_gate_caps_waiting_events_and_supersedes_the_tab_job(monkeypatch
     }
     blocks = SimpleNamespace(fns=fns, _queue=SimpleNamespace(pending_event_ids_session=pending))
     app = SimpleNamespace(get_blocks=lambda: blocks)
-    monkeypatch.setitem(serving.JOB_TABS, "style_transfer_run", "style_transfer")
-    jobs = serving.Jobs()
-    monkeypatch.setattr(serving, "JOBS", jobs)
+    monkeypatch.setitem(jobs.JOB_TABS, "style_transfer_run", "style_transfer")
+    registry = jobs.Jobs()
+    monkeypatch.setattr(gate, "JOBS", registry)
 
     status, answer = _join(app, {"session_hash": "busy", "fn_index": 7, "data": []})
     assert status == 429 and "already have 3 runs waiting or running" in answer["detail"]
-    with jobs.running("calm", "style_transfer") as old:
+    with registry.running("calm", "style_transfer") as old:
         status, forwarded = _join(app, {"session_hash": "calm", "fn_index": 7, "data": ["x" * 5000]})
         assert status == 200 and forwarded["data"] == ["x" * 5000]  # the body reaches Gradio intact
         assert old.is_set()
-    with jobs.running("calm", "style_transfer") as other_tab_event:
+    with registry.running("calm", "style_transfer") as other_tab_event:
         assert _join(app, {"session_hash": "calm", "fn_index": 8, "data": []})[0] == 200
         assert not other_tab_event.is_set()
     for odd in (b"not json", {"session_hash": "calm", "fn_index": "7"}, {"fn_index": True}, [1, 2]):
@@ -190,7 +190,7 @@ def test_session_gate_caps_waiting_events_and_supersedes_the_tab_job(monkeypatch
         status, answer = _join(app, {"session_hash": "calm", "fn_index": 9, "data": [], "event_data": event}, "/gradio_api/run/predict")
         assert status == 422 and "needs the data of a click" in answer["detail"]
     assert _join(app, {"session_hash": "calm", "fn_index": 9, "data": [], "event_data": {"index": 1, "value": None}}, "/gradio_api/run/predict")[0] == 200
-    status, answer = _join(app, b"[" + b"1," * (serving.JOIN_BYTES // 2) + b"1]")
+    status, answer = _join(app, b"[" + b"1," * (gate.JOIN_BYTES // 2) + b"1]")
     assert status == 413 and "larger than" in answer["detail"]
 
 
@@ -208,18 +208,18 @@ def test_file_references_that_are_not_uploads_are_disarmed(uploads: Path) -> Non
         "text",
         7,
     ]
-    assert serving.sanitise_files(arguments)
+    assert gate.sanitise_files(arguments)
     assert arguments[0] == {"path": str(upload), "meta": meta}
     assert arguments[1] == {"path": "/etc/hostname"} and arguments[2] == {"path": "https://internal.example/secret.png"}
     assert arguments[3] == {"path": None}
     assert arguments[4] == {"background": None, "layers": [{"path": str(upload), "meta": meta}], "composite": None}
     layers = [{"background": None, "layers": [{"path": "/etc/passwd", "meta": meta}, {"path": str(upload), "meta": meta}], "composite": None}]
-    assert serving.sanitise_files(layers) and layers[0]["layers"] == [{"path": str(upload), "meta": meta}]
+    assert gate.sanitise_files(layers) and layers[0]["layers"] == [{"path": str(upload), "meta": meta}]
     assert arguments[5:] == ["text", 7]
     by_name = {"content_path": {"path": "/etc/shadow", "meta": meta}, "size": 64}
-    assert serving.sanitise_files(by_name) and by_name == {"content_path": {"path": "/etc/shadow"}, "size": 64}
+    assert gate.sanitise_files(by_name) and by_name == {"content_path": {"path": "/etc/shadow"}, "size": 64}
     clean = [{"path": str(upload), "meta": meta}, 3]
-    assert not serving.sanitise_files(clean)
+    assert not gate.sanitise_files(clean)
 
 
 def test_check_handlers_refuses_a_hidden_server_handler() -> None:
@@ -233,7 +233,7 @@ def test_check_handlers_refuses_a_hidden_server_handler() -> None:
         gr.Button().click(lambda: "ok", None, box, api_name="ok")
         gr.Button().click(None, None, box, js="() => 'browser only'")
         gr.Examples([["a"]], inputs=box)
-        serving.stop_jobs_on_unload(fine)
+        jobs.stop_jobs_on_unload(fine)
     serving.check_handlers(fine)
 
 
