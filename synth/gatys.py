@@ -169,7 +169,7 @@ class TextureLoss:
         """Targets from the example ``image`` (1, 3, H, W) in [0, 1]."""
         with torch.no_grad():
             features = extractor(image)
-        return cls({layer: gram_matrix(features[layer]).float() for layer in extractor.layers}, weights, norm=norm)
+        return cls({layer: gram_matrix(features[layer].float()) for layer in extractor.layers}, weights, norm=norm)
 
     def __call__(self, features: Mapping[str, Tensor]) -> dict[str, Tensor]:
         return {
