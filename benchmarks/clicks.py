@@ -33,13 +33,13 @@ def _file(name: str):
 HIGH_TO_LOW = ["conv1_1", "pool1", "pool2", "pool3", "pool4"]
 STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
 #: Style transfer after the two images: second style, its weight, mode, size, log10 ratio, steps, colours, start,
-#: scales, style scale, TV, optimiser, backbone, content layer, style layers, seed, fast-mode strength.
-STYLE_DEFAULTS = (None, 0.5, "gatys", 256, 0.3, 100, "none", "content", 2, 1.0, 0.0, "lbfgs", "vgg16-caffe", "relu4_2", STYLE_LAYERS, 0, 1.0)
+#: halvings, style scale, TV, optimiser, backbone, content layer, style layers, seed, fast-mode strength.
+STYLE_DEFAULTS = (None, 0.5, "gatys", 256, 0.3, 100, "none", "content", 1, 1.0, 0.0, "lbfgs", "vgg16-caffe", "relu4_2", STYLE_LAYERS, 0, 1.0)
 
 #: The default click of every tab (the values the UI shows before anyone touches it).
 CLICKS: list[Call] = [
     Call("pyramid_texture", 1, lambda rng: (_file("gravel"), 4, 4, 5, 1.0, "periodic", 0, 256)),
-    Call("neural_texture_run", 1, lambda rng: (_file("brick"), "vgg16-caffe", HIGH_TO_LOW, 100, 128, 0, False, False, 3, "lbfgs", "avg"), needs=("vgg16-caffe",)),
+    Call("neural_texture_run", 1, lambda rng: (_file("brick"), "vgg16-caffe", HIGH_TO_LOW, 100, 128, 0, False, False, 2, "lbfgs", "avg"), needs=("vgg16-caffe",)),
     Call("neural_texture_high_to_low", 1, lambda rng: (_file("brick"), "vgg16-caffe", 100, 128, 0, "avg"), needs=("vgg16-caffe",)),
     Call("neural_texture_show", 1, lambda rng: (_file("brick"), "vgg16-caffe", "relu2_1", "avg"), needs=("vgg16-caffe",)),
     Call("style_transfer_run", 1, lambda rng: (_file("chelsea"), _file("swirls"), *STYLE_DEFAULTS), needs=("vgg16-caffe",)),

@@ -65,8 +65,8 @@ class Call:
 #: A new tab adds its clicks here.
 MIX: list[Call] = [
     Call("pyramid_texture", 3, lambda rng: (handle_file(str(example_path(rng.choice(["gravel", "grass", "wood"])))), 4, 4, 3, 1.0, "periodic", rng.randrange(100), 128)),
-    Call("neural_texture_run", 1, lambda rng: (handle_file(str(example_path("brick"))), "vgg16-caffe", ["conv1_1", "pool1", "pool2", "pool3", "pool4"], 20, 64, rng.randrange(100), False, False, 1, "lbfgs", "avg"), needs=("vgg16-caffe",)),
-    Call("style_transfer_run", 1, lambda rng: (handle_file(str(example_path("chelsea"))), handle_file(str(example_path("swirls"))), None, 0.5, "gatys", 64, 0.3, 10, "none", "content", 1, 1.0, 0.0, "lbfgs", "vgg16-caffe", "relu4_2", ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"], rng.randrange(100), 1.0), needs=("vgg16-caffe",)),
+    Call("neural_texture_run", 1, lambda rng: (handle_file(str(example_path("brick"))), "vgg16-caffe", ["conv1_1", "pool1", "pool2", "pool3", "pool4"], 20, 64, rng.randrange(100), False, False, 0, "lbfgs", "avg"), needs=("vgg16-caffe",)),
+    Call("style_transfer_run", 1, lambda rng: (handle_file(str(example_path("chelsea"))), handle_file(str(example_path("swirls"))), None, 0.5, "gatys", 64, 0.3, 10, "none", "content", 0, 1.0, 0.0, "lbfgs", "vgg16-caffe", "relu4_2", ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"], rng.randrange(100), 1.0), needs=("vgg16-caffe",)),
     Call("style_transfer_fast", 2, lambda rng: (handle_file(str(example_path(rng.choice(["chelsea", "coffee"])))), handle_file(str(example_path("swirls"))), None, 0.5, 256, "none", rng.choice([0.5, 1.0])), needs=("style/ghiasi-predict", "style/ghiasi-transform")),
     Call("neural_texture_show", 1, lambda rng: (handle_file(str(example_path("fur"))), "vgg16-caffe", "relu2_1", "avg"), needs=("vgg16-caffe",)),
     Call("gan_sample", 4, lambda rng: ("dcgan/faces-64", RANDOM_CLASS, rng.randrange(10_000), 1.0, 16), needs=("dcgan/faces-64",)),

@@ -189,9 +189,9 @@ def _drawn_points(drawing):
     return toy.points_from_mask(mask)
 
 
-def _new_toy(drawing, values: dict) -> toy.ToyGAN:
+def _new_toy(values: dict) -> toy.ToyGAN:
     options = TOY.build(values)
-    points = _drawn_points(drawing) if options.target == "drawn" else None
+    points = _drawn_points(values["drawing"]) if options.target == "drawn" else None
     return toy.ToyGAN(options, points=points)
 
 
@@ -202,14 +202,14 @@ def _live(values: dict) -> dict:
 
 
 @handler
-def toy_reset(drawing, **values):
-    gan = _new_toy(drawing, values)
+def toy_reset(**values):
+    gan = _new_toy(values)
     return _frame(gan), toy.summary(gan), gan
 
 
 @handler
-def toy_step(gan, drawing, **values):
-    gan = gan or _new_toy(drawing, values)
+def toy_step(gan, **values):
+    gan = gan or _new_toy(values)
     gan.set_options(**_live(values))
     gan.step(1)
     return _frame(gan), toy.summary(gan), gan
@@ -225,10 +225,10 @@ def toy_options(gan, **values):
 
 
 @handler
-def toy_play(gan, drawing, request: gr.Request, **values):
+def toy_play(gan, request: gr.Request, **values):
     """Train and stream a frame every ``per_frame`` steps until Pause, the step cap, the time budget
     (:attr:`synth.limits.Limits.seconds`) or a newer Play of this session (``frames_limit``: tests stop sooner)."""
-    gan = gan or _new_toy(drawing, values)
+    gan = gan or _new_toy(values)
     per_frame, frames_limit = int(values["per_frame"]), values.get("frames_limit")
     if not 1 <= per_frame <= 200:
         raise gr.Error(f"Steps per frame must be between 1 and 200, got {per_frame}.", print_exception=False)
@@ -338,16 +338,16 @@ def _toy_ui() -> None:
                 pause = gr.Button("⏸ Pause")
                 step = gr.Button("Step")
                 reset = gr.Button("Reset")
-    setup = dict(target=target, noise=noise, loss=loss, lr_g=lr_g, lr_d=lr_d, seed=seed)
-    running = play.click(toy_play, [state, drawing], [view, summary, state], inputs_kwargs={**setup, "per_frame": per_frame},
+    setup = dict(target=target, drawing=drawing, noise=noise, loss=loss, lr_g=lr_g, lr_d=lr_d, seed=seed)
+    running = play.click(toy_play, [state], [view, summary, state], inputs_kwargs={**setup, "per_frame": per_frame},
                          **queued("gan2d_play", tab="gan2d", lane_name="interactive"))  # fmt: skip
     pause.click(None, cancels=[running], api_name="gan2d_pause")
-    step.click(toy_step, [state, drawing], [view, summary, state], inputs_kwargs=setup, api_name="gan2d_step", **lane("interactive"))
-    reset.click(toy_reset, [drawing], [view, summary, state], inputs_kwargs=setup, api_name="gan2d_reset", **lane("interactive"))
+    step.click(toy_step, [state], [view, summary, state], inputs_kwargs=setup, api_name="gan2d_step", **lane("interactive"))
+    reset.click(toy_reset, None, [view, summary, state], inputs_kwargs=setup, api_name="gan2d_reset", **lane("interactive"))
     for name, control in (("loss", loss), ("lr_g", lr_g), ("lr_d", lr_d)):
         control.change(toy_options, [state], state, inputs_kwargs=dict(loss=loss, lr_g=lr_g, lr_d=lr_d), api_name=f"gan2d_set_{name}", queue=False)
     for name, control in (("target", target), ("noise", noise), ("seed", seed)):
-        control.change(toy_reset, [drawing], [view, summary, state], inputs_kwargs=setup, api_name=f"gan2d_set_{name}", **lane("interactive"))
+        control.change(toy_reset, None, [view, summary, state], inputs_kwargs=setup, api_name=f"gan2d_set_{name}", **lane("interactive"))
 
 if __name__ == "__main__":
     launch_alone(create_demo())

@@ -205,8 +205,9 @@ def create_demo() -> gr.Blocks:
 
         images = [content, style, style2]
         fast_settings = dict(blend2=blend2, size=size, preserve_colors=colors, strength=strength)
-        settings = dict(mode=mode, ratio=ratio, steps=steps, init=init, halvings=halvings, style_scale=style_scale, tv_weight=tv, optimizer=optimizer,
-                        backbone=backbone, content_layer=content_layer, style_layers=style_layers, seed=seed, **fast_settings)  # fmt: skip
+        settings = dict(blend2=blend2, mode=mode, size=size, ratio=ratio, steps=steps, preserve_colors=colors, init=init, halvings=halvings,
+                        style_scale=style_scale, tv_weight=tv, optimizer=optimizer, backbone=backbone, content_layer=content_layer,
+                        style_layers=style_layers, seed=seed, strength=strength)  # fmt: skip
         run_event = go.click(run, images, [output, plot, status, download], inputs_kwargs=settings,
                              **queued("style_transfer_run", tab="style_transfer", lane_name="optimise"))  # fmt: skip
         fast_event = go_fast.click(run_fast, images, [output, plot, status, download], inputs_kwargs=fast_settings,

@@ -194,7 +194,7 @@ class Case:
 #: Endpoints that take an image file: parameter name, and cheap settings for a usable image.
 IMAGE_ENDPOINTS: dict[str, tuple[str, dict[str, Any]]] = {
     "/pyramid_texture": ("path", {"scales": 1, "orientations": 2, "iterations": 1, "max_side": 64}),
-    "/neural_texture_run": ("path", {"backbone": "random-multiscale", "steps": 10, "size": 64, "scales": 1, "optimizer": "adam"}),
+    "/neural_texture_run": ("path", {"backbone": "random-multiscale", "steps": 10, "size": 64, "halvings": 0, "optimizer": "adam"}),
     "/neural_texture_high_to_low": ("path", {"steps": 10, "size": 64}),
     "/neural_texture_show": ("path", {"backbone": "random-multiscale"}),
     "/style_transfer_fast": ("content_path", {"style_path": USABLE, "style2_path": None, "size": 64}),
@@ -233,11 +233,11 @@ def _param_cases() -> list[Case]:
     p2p = IMAGE_ENDPOINTS["/pix2pix_translate"][1]
     cyc = IMAGE_ENDPOINTS["/cyclegan_translate"][1]
     toy = {"target": "ring", "drawing": None, "noise": "gaussian", "loss": "non-saturating", "lr_g": 0.002, "lr_d": 0.002, "seed": 0}
-    gan = {"model": "dcgan/faces-64", "seed": 0, "truncation": 1.0, "count": 2}
+    gan = {"model": "dcgan/faces-64", "seed": 0, "truncation": 1.0, "n": 2}
     walk = {"model": "dcgan/faces-64", "truncation": 1.0, "corners": "0,1,2,3", "size": 2}
     interp = {"model": "dcgan/faces-64", "truncation": 1.0, "seed_a": 1, "seed_b": 2, "steps": 3}
     fast = IMAGE_ENDPOINTS["/style_transfer_fast"][1]
-    style = {**fast, "content_path": USABLE, "mode": "gatys", "steps": 10, "scales": 1}
+    style = {**fast, "content_path": USABLE, "mode": "gatys", "steps": 10, "halvings": 0}
     img = "rgba.png"
     rows: list[tuple[str, str, dict[str, Any], str | None]] = [
         # pyramid textures
@@ -266,8 +266,8 @@ def _param_cases() -> list[Case]:
         ("/neural_texture_run", "steps 0", {**nt, "steps": 0}, RANGE),
         ("/neural_texture_run", "steps 1e6", {**nt, "steps": 1e6}, RANGE),
         ("/neural_texture_run", "steps NaN", {**nt, "steps": NAN}, NOT_A_NUMBER),
-        ("/neural_texture_run", "scales 0", {**nt, "scales": 0}, RANGE),
-        ("/neural_texture_run", "scales 50", {**nt, "scales": 50}, RANGE),
+        ("/neural_texture_run", "halvings -1", {**nt, "halvings": -1}, RANGE),
+        ("/neural_texture_run", "halvings 50", {**nt, "halvings": 50}, RANGE),
         ("/neural_texture_run", "unknown backbone", {**nt, "backbone": "resnet-9000"}, CHOICES),
         ("/neural_texture_run", "unknown layer", {**nt, "backbone": "vgg16-caffe", "layers": ["conv9_9"]}, CHOICES),
         ("/neural_texture_run", "no layers", {**nt, "backbone": "vgg16-caffe", "layers": []}, None),
@@ -296,25 +296,25 @@ def _param_cases() -> list[Case]:
         ("/style_transfer_run", "backbone unknown", {**style, "backbone": "resnet-9000"}, CHOICES),
         ("/style_transfer_run", "vgg19 offline", {**style, "backbone": "vgg19"}, WEIGHTS),
         ("/style_transfer_run", "style layer unknown", {**style, "style_layers": ["relu9_1"]}, CHOICES),
-        ("/style_transfer_run", "tv -1", {**style, "tv": -1}, RANGE),
-        ("/style_transfer_run", "tv NaN", {**style, "tv": NAN}, NOT_A_NUMBER),
+        ("/style_transfer_run", "tv -1", {**style, "tv_weight": -1}, RANGE),
+        ("/style_transfer_run", "tv NaN", {**style, "tv_weight": NAN}, NOT_A_NUMBER),
         ("/style_transfer_run", "seed 1e30", {**style, "seed": 1e30}, r"seed"),
         ("/style_transfer_run", "seed -1", {**style, "seed": -1}, r"seed"),
         ("/style_transfer_run", "fast mode through run", {**style, "mode": "fast"}, None),
         ("/style_transfer_fast", "strength 3", {**fast, "strength": 3}, RANGE),
         ("/style_transfer_fast", "no style", {**fast, "style_path": None}, r"upload a style image"),
         ("/style_transfer_fast", "size 4096", {**fast, "size": 4096}, RANGE),
-        ("/style_transfer_fast", "colours unknown", {**fast, "colors": "sepia"}, CHOICES),
+        ("/style_transfer_fast", "colours unknown", {**fast, "preserve_colors": "sepia"}, CHOICES),
         ("/style_transfer_compare", "no content", {**style, "content_path": None}, r"upload a content image"),  # not in IMAGE_ENDPOINTS: content given here
         ("/style_transfer_compare", "style scale 0", {**style, "content_path": USABLE, "style_scale": 0}, RANGE),
         # GAN sampling
         ("/gan_sample", "valid", gan, None),
-        ("/gan_sample", "count 0", {**gan, "count": 0}, RANGE),
-        ("/gan_sample", "count -5", {**gan, "count": -5}, RANGE),
-        ("/gan_sample", "count above the cap", {**gan, "count": 65}, RANGE),
-        ("/gan_sample", "count 1e9", {**gan, "count": 1e9}, RANGE),
-        ("/gan_sample", "count NaN", {**gan, "count": NAN}, NOT_A_NUMBER),
-        ("/gan_sample", "count 2.5", {**gan, "count": 2.5}, r"whole number"),
+        ("/gan_sample", "count 0", {**gan, "n": 0}, RANGE),
+        ("/gan_sample", "count -5", {**gan, "n": -5}, RANGE),
+        ("/gan_sample", "count above the cap", {**gan, "n": 65}, RANGE),
+        ("/gan_sample", "count 1e9", {**gan, "n": 1e9}, RANGE),
+        ("/gan_sample", "count NaN", {**gan, "n": NAN}, NOT_A_NUMBER),
+        ("/gan_sample", "count 2.5", {**gan, "n": 2.5}, r"whole number"),
         ("/gan_sample", "seed -1", {**gan, "seed": -1}, RANGE),
         ("/gan_sample", "seed 2**31", {**gan, "seed": 2**31}, RANGE),
         ("/gan_sample", "seed NaN", {**gan, "seed": NAN}, NOT_A_NUMBER),
@@ -384,8 +384,8 @@ def _param_cases() -> list[Case]:
         ("/cyclegan_translate", "horse2zebra offline", {**cyc, "model": "cyclegan/horse2zebra"}, WEIGHTS),
         ("/cyclegan_translate", "valid with the cycle", {**cyc, "show_cycle": True}, None),
         # text and huge values where numbers belong
-        ("/gan_sample", "count as text", {**gan, "count": "sixteen"}, NOT_A_NUMBER),
-        ("/gan_sample", "count empty string", {**gan, "count": ""}, NOT_A_NUMBER),
+        ("/gan_sample", "count as text", {**gan, "n": "sixteen"}, NOT_A_NUMBER),
+        ("/gan_sample", "count empty string", {**gan, "n": ""}, NOT_A_NUMBER),
         ("/pyramid_texture", "seed 1e30", {**pyr, "seed": 1e30}, r"seed"),
         ("/neural_texture_run", "seed 1e30", {**nt, "seed": 1e30}, r"seed"),
         ("/neural_texture_run", "seed -1", {**nt, "seed": -1}, r"seed"),
@@ -415,7 +415,7 @@ def _stranger_cases() -> list[Case]:
         for label, path in STRANGER_PATHS.items():
             rows.append(Case(endpoint, f"bare path: {label}", {**settings, param: path}, REFUSED))
     second = {"/style_transfer_fast": "style_path", "/style_transfer_run": "style2_path"}
-    style = {**IMAGE_ENDPOINTS["/style_transfer_fast"][1], "content_path": USABLE, "mode": "gatys", "steps": 10, "scales": 1}
+    style = {**IMAGE_ENDPOINTS["/style_transfer_fast"][1], "content_path": USABLE, "mode": "gatys", "steps": 10, "halvings": 0}
     for endpoint, param in second.items():
         settings = {**IMAGE_ENDPOINTS["/style_transfer_fast"][1], "content_path": USABLE} if endpoint.endswith("fast") else style
         for label in ("an image outside the uploads", "a system file", "a missing file"):
@@ -430,14 +430,14 @@ def _stranger_cases() -> list[Case]:
         # a reference nested in an editor's value is dropped: the canvas is then empty
         rows.append(Case("/pix2pix_translate_drawing", f"bare path in the editor's {label}", {**p2p, "editor": editor}, r"Paint a map"))
         rows.append(Case("/gan2d_reset", f"bare path in the sketchpad's {label}", {**toy, "drawing": editor}, r"Draw some points"))
-    gan = {"model": "dcgan/faces-64", "seed": 0, "truncation": 1.0, "count": 2}
+    gan = {"model": "dcgan/faces-64", "seed": 0, "truncation": 1.0, "n": 2}
     pyr = IMAGE_ENDPOINTS["/pyramid_texture"][1]
     nt = IMAGE_ENDPOINTS["/neural_texture_run"][1]
     cyc = IMAGE_ENDPOINTS["/cyclegan_translate"][1]
     odd: list[tuple[str, str, dict[str, Any], str]] = [
-        ("/gan_sample", "count of 400 digits", {**gan, "count": HUGE_INT}, RANGE),
+        ("/gan_sample", "count of 400 digits", {**gan, "n": HUGE_INT}, RANGE),
         ("/gan_sample", "seed of 400 digits", {**gan, "seed": HUGE_INT}, RANGE),
-        ("/gan_sample", "count true", {**gan, "count": True}, NOT_A_NUMBER),
+        ("/gan_sample", "count true", {**gan, "n": True}, NOT_A_NUMBER),
         ("/gan_sample", "model as a list", {**gan, "model": ["dcgan/faces-64"]}, CHOICES),
         ("/gan_sample", "model as an object", {**gan, "model": {"name": "dcgan/faces-64"}}, CHOICES),
         ("/gan_sample", "model of a megabyte", {**gan, "model": MEGA_TEXT}, CHOICES),
@@ -454,7 +454,7 @@ def _stranger_cases() -> list[Case]:
         ("/neural_texture_run", "size of 400 digits", {**nt, "size": -HUGE_INT}, RANGE),
         ("/neural_texture_run", "tileable as text", {**nt, "tileable": "yes"}, r"expected true or false"),
         ("/style_transfer_run", "steps of 400 digits", {**style, "steps": HUGE_INT}, RANGE),
-        ("/style_transfer_run", "colours as a list", {**style, "colors": ["none"]}, CHOICES),
+        ("/style_transfer_run", "colours as a list", {**style, "preserve_colors": ["none"]}, CHOICES),
         ("/cyclegan_translate", "model as a list", {**cyc, "model": ["cyclegan/vintage"]}, CHOICES),
         ("/cyclegan_translate", "side of 400 digits", {**cyc, "side": HUGE_INT}, RANGE),
         ("/cyclegan_translate", "show cycle as a number", {**cyc, "show_cycle": 1}, r"expected true or false"),

@@ -121,7 +121,7 @@ def test_bad_input_gives_readable_errors_and_leaks_nothing(app_server: AppServer
     assert rss_after < rss_before * (1 + RSS_GROWTH), report
 
     # Still serving, and no handler hit an unexpected exception (logged by demos.common.ui_errors).
-    samples = client.predict(model="dcgan/faces-64", seed=3, truncation=1.0, count=2, api_name="/gan_sample")
+    samples = client.predict(model="dcgan/faces-64", seed=3, truncation=1.0, n=2, api_name="/gan_sample")
     assert len(samples[0]) == 2
     if app_server.log:
         log = app_server.log.read_text()

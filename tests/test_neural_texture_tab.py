@@ -62,9 +62,9 @@ def test_tab_synthesises_refuses_a_bad_upload_and_keeps_working(client, tmp_path
     from gradio_client import handle_file
 
     texture = handle_file(str(example_path("fur")))
-    # example, backbone, layers, steps, size, seed, tileable, histogram, scales, optimizer, pooling
+    # example, backbone, layers, steps, size, seed, tileable, histogram, halvings, optimizer, pooling
     image, plot, status, download = client.predict(
-        texture, "vgg16-caffe", ["conv1_1", "pool1", "pool2"], 10, 64, 0, False, False, 2, "lbfgs", "avg",
+        texture, "vgg16-caffe", ["conv1_1", "pool1", "pool2"], 10, 64, 0, False, False, 1, "lbfgs", "avg",
         api_name="/neural_texture_run",
     )  # fmt: skip
     assert Image.open(download).size == (64, 64) and Image.open(image).size == (384, 384)  # real size; shown x6

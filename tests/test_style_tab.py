@@ -40,9 +40,9 @@ def test_cli_bad_options_exit_2_with_one_line(extra, says, tmp_path, capsys) -> 
 
 
 def _inputs(content, style, *, mode="gatys", size=64, steps=10, style2=None, colors="none"):
-    # content, style, style2, blend2, mode, size, log10 ratio, steps, colours, init, scales, style scale, tv,
+    # content, style, style2, blend2, mode, size, log10 ratio, steps, colours, init, halvings, style scale, tv,
     # optimizer, backbone, content layer, style layers, seed, strength
-    return (content, style, style2, 0.5, mode, size, 0.7, steps, colors, "content", 2, 1.0, 0.0,
+    return (content, style, style2, 0.5, mode, size, 0.7, steps, colors, "content", 1, 1.0, 0.0,
             "lbfgs", "vgg16-caffe", "relu4_2", list(STYLE_LAYERS), 0, 1.0)  # fmt: skip
 
 

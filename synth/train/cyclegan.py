@@ -34,14 +34,14 @@ import torch
 from torch import Tensor, nn
 
 from .. import runtime
-from ..options import OptionError, Options, option
+from ..options import option
 from ..progress import Callback
 from ..translate.layers import Norm, training_noise
 from .data import Sampler, UnpairedImages, from_model, to_model, unpaired_images
-from .discriminators import DiscriminatorName
-from .engine import Loop, Precision, adam, grid, paper_mode, patch_view, streams
+from .engine import Loop, adam, grid, paper_mode, patch_view, streams
 from .losses import GANLoss, GanMode, cycle_loss, identity_loss
-from .networks import GeneratorName, build_discriminator, build_generator, patch_side, side_multiple
+from .networks import GeneratorName, build_discriminator, build_generator
+from .options import TrainOptions
 from .pool import ImagePool
 
 __all__ = ["CycleGANOptions", "CycleGANResult", "CycleGANStep", "train_cyclegan"]
@@ -53,45 +53,22 @@ PREVIEWS = 4
 
 
 @dataclass(frozen=True)
-class CycleGANOptions(Options):
-    """Settings of a CycleGAN run; defaults are the official ones unless a comment says why not."""
+class CycleGANOptions(TrainOptions):
+    """Settings of a CycleGAN run: :class:`~synth.train.options.TrainOptions` with the official CycleGAN
+    defaults, and the objective (Zhu et al. 2017, eq. 3 and sec. 5.2)."""
 
     # The paper uses resnet_9blocks with ngf 64 at 256 pixels (6 blocks at 128). The labs
     # train at 64 pixels on a CPU: 6 blocks and half the width, a quarter of the parameters.
     generator: GeneratorName = option("resnet_6blocks", help="generator architecture of G and F")
     ngf: int = option(32, low=1, high=512, help="generator width (channels of its first layer)")
-    discriminator: DiscriminatorName = option("patch70", help="PatchGAN of D_A and D_B")
-    ndf: int = option(64, low=1, high=512, help="discriminator width (channels of its first layer)")
     norm: Norm = option("instance", help="normalisation in the generators and discriminators")
     dropout: bool = option(False, help="dropout in the generators (off in CycleGAN)")
-    losses: CycleLosses = option("gan+cycle+identity", help="objective: gan, gan+cycle, or gan+cycle+identity (eq. 3 and section 5.2)")
     gan_mode: GanMode = option("lsgan", help="GAN loss: lsgan (least squares) or vanilla (cross-entropy)")
+    losses: CycleLosses = option("gan+cycle+identity", help="objective: gan, gan+cycle, or gan+cycle+identity (eq. 3 and section 5.2)")
     lambda_a: float = option(10.0, low=0.0, high=1e6, help="weight of the cycle loss A -> B -> A")
     lambda_b: float = option(10.0, low=0.0, high=1e6, help="weight of the cycle loss B -> A -> B")
     lambda_identity: float = option(0.5, low=0.0, high=1e6, help="identity loss weight, relative to the cycle weights")
     pool_size: int = option(50, low=0, high=10_000, help="generated images in the history pool of each D (0: none)")
-    size: int = option(64, low=8, cap="train_size", help="side of the training images in pixels")
-    batch_size: int = option(1, low=1, high=64, help="images of each domain per iteration")
-    steps: int = option(1000, low=1, cap="train_steps", help="training iterations")
-    lr: float = option(2e-4, low=0.0, high=1.0, help="Adam learning rate")
-    beta1: float = option(0.5, low=0.0, high=0.9999, help="Adam beta1")
-    decay_fraction: float = option(0.5, low=0.0, high=1.0, help="share of the steps over which the learning rate decays linearly to 0 at the end")
-    n_train: int = option(256, low=1, high=100_000, help="training images per domain: drawn from a procedural set, or the first ones of a folder")
-    seed: int = option(0, low=0, high=2**63 - 1, help="seed of weights, data, order and pool")
-    preview_every: int = option(50, low=1, help="steps between preview images in the progress reports")
-    snapshots: tuple[int, ...] = option((), low=0, help="steps at which to keep a copy of G and F (0: before training)")
-    precision: Precision = option("fp32", help="fp32, or bf16 autocast where the CPU or GPU has it")
-
-    def check(self) -> None:
-        name = type(self).__name__
-        multiple = side_multiple(self.generator)
-        if self.size % multiple:
-            raise OptionError(f"{name}.size: {self.generator} takes sides that are multiples of {multiple}, got {self.size}")
-        if patch_side(self.discriminator, self.size) < 1:
-            raise OptionError(f"{name}.size: the {self.discriminator} discriminator needs larger images than {self.size} pixels")
-        late = [s for s in self.snapshots if s > self.steps]
-        if late:
-            raise OptionError(f"{name}.snapshots: step {late[0]} is after the last step ({self.steps})")
 
     @property
     def cycle(self) -> bool:

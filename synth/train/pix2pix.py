@@ -28,14 +28,14 @@ import torch
 from torch import Tensor, nn
 
 from .. import runtime
-from ..options import OptionError, Options, option
+from ..options import option
 from ..progress import Callback
-from ..translate.layers import Norm, training_noise
+from ..translate.layers import training_noise
 from .data import Direction, PairedImages, Sampler, from_model, paired_images
-from .discriminators import DiscriminatorName
-from .engine import Loop, Precision, adam, grid, paper_mode, patch_view, streams
-from .losses import GANLoss, GanMode, l1_loss
-from .networks import GeneratorName, build_discriminator, build_generator, patch_side, side_multiple
+from .engine import Loop, adam, grid, paper_mode, patch_view, streams
+from .losses import GANLoss, l1_loss
+from .networks import build_discriminator, build_generator
+from .options import TrainOptions
 
 __all__ = ["Pix2PixOptions", "Pix2PixResult", "Pix2PixStep", "train_pix2pix", "PREVIEWS"]
 
@@ -46,44 +46,16 @@ PREVIEWS = 4
 
 
 @dataclass(frozen=True)
-class Pix2PixOptions(Options):
-    """Settings of a pix2pix run; defaults are the official ones unless a comment says why not."""
+class Pix2PixOptions(TrainOptions):
+    """Settings of a pix2pix run: :class:`~synth.train.options.TrainOptions` and the objective (Isola et al. 2017, eq. 4)."""
 
-    # The paper trains unet_256 at 256 pixels; the labs train at 64, where the U-Net with
-    # six downsamplings reaches the same 1x1 bottleneck.
-    generator: GeneratorName = option("unet_64", help="generator architecture (unet_N needs sides that are multiples of N)")
-    ngf: int = option(64, low=1, high=512, help="generator width (channels of its first layer)")
-    discriminator: DiscriminatorName = option("patch70", help="PatchGAN receptive field: pixel (1x1), patch16, patch70, patch286")
-    ndf: int = option(64, low=1, high=512, help="discriminator width (channels of its first layer)")
-    norm: Norm = option("batch", help="normalisation in G and D")
-    dropout: bool = option(True, help="dropout in the generator (pix2pix's noise)")
     loss: Pix2PixLoss = option("cgan+l1", help="objective: cgan+l1 (eq. 4), cgan (lambda = 0) or l1 (no discriminator)")
-    gan_mode: GanMode = option("vanilla", help="GAN loss: vanilla (cross-entropy) or lsgan (least squares)")
     lambda_l1: float = option(100.0, low=0.0, high=1e6, help="weight of the L1 term")
-    size: int = option(64, low=8, cap="train_size", help="side of the training images in pixels")
-    batch_size: int = option(1, low=1, high=64, help="pairs per iteration")
-    steps: int = option(1000, low=1, cap="train_steps", help="training iterations")
-    lr: float = option(2e-4, low=0.0, high=1.0, help="Adam learning rate")
-    beta1: float = option(0.5, low=0.0, high=0.9999, help="Adam beta1")
-    decay_fraction: float = option(0.5, low=0.0, high=1.0, help="share of the steps over which the learning rate decays linearly to 0 at the end")
-    n_train: int = option(256, low=1, high=100_000, help="training pairs: drawn from a procedural set, or the first ones of a folder")
     direction: Direction = option("AtoB", help="AtoB or BtoA: which side of a pair is the input")
-    seed: int = option(0, low=0, high=2**63 - 1, help="seed of weights, data, order and dropout")
-    preview_every: int = option(50, low=1, help="steps between preview images in the progress reports")
-    snapshots: tuple[int, ...] = option((), low=0, help="steps at which to keep a copy of the generator (0: before training)")
-    precision: Precision = option("fp32", help="fp32, or bf16 autocast where the CPU or GPU has it")
 
-    def check(self) -> None:
-        multiple = side_multiple(self.generator)
-        if self.size % multiple:
-            raise OptionError(f"{type(self).__name__}.size: {self.generator} takes sides that are multiples of {multiple}, got {self.size}")
-        if self.loss != "l1":
-            side = patch_side(self.discriminator, self.size)
-            if side < 1:
-                raise OptionError(f"{type(self).__name__}.size: the {self.discriminator} discriminator needs larger images than {self.size} pixels")
-        late = [s for s in self.snapshots if s > self.steps]
-        if late:
-            raise OptionError(f"{type(self).__name__}.snapshots: step {late[0]} is after the last step ({self.steps})")
+    @property
+    def adversarial(self) -> bool:
+        return self.loss != "l1"
 
 
 @dataclass
@@ -120,7 +92,7 @@ class Pix2PixResult:
 def architectures(o: Pix2PixOptions) -> dict[str, dict]:
     """The architectures of a run with options ``o``, by network name."""
     out: dict[str, dict] = {"G": {"kind": "generator", "name": o.generator, "ngf": o.ngf, "norm": o.norm, "dropout": o.dropout}}
-    if o.loss != "l1":
+    if o.adversarial:
         out["D"] = {"kind": "discriminator", "name": o.discriminator, "in_channels": 6, "ndf": o.ndf, "norm": o.norm}
     return out
 
