@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--precision",
+        dest="runtime_precision",  # not "precision": the trainers have their own --precision
         choices=PRECISIONS,
         help="fp32 everywhere, bf16 autocast where each model's family allows it, or auto: bf16 where the CPU has "
         "bfloat16 units (default: SYNTH_PRECISION or auto)",
@@ -97,8 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the exact command, for checkpoints' metadata
     if args.no_limits:
         os.environ["SYNTH_LIMITS"] = "off"
-    if args.precision:
-        os.environ["SYNTH_PRECISION"] = args.precision
+    if args.runtime_precision:
+        os.environ["SYNTH_PRECISION"] = args.runtime_precision
     try:
         return int(args.run(args) or 0)
     except (InvalidImage, UnknownModel, ValueError) as err:
