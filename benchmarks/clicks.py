@@ -5,7 +5,7 @@ Starts ``python app.py --offline`` on 127.0.0.1 (``--app-args`` adds flags, e.g.
 its first example, one click at a time: the first click (cold: the model is loaded)
 and the second (warm). A free CPU Space has 2 cores like this machine.
 
-    python benchmarks/clicks.py [--app-args "--preload"]
+    python benchmarks/clicks.py [--app-args "--preload"] [--only neural_texture_run style_transfer_run]
 
 Prints a markdown table. A new tab adds one :class:`load.Call` to :data:`CLICKS`.
 """
@@ -53,6 +53,7 @@ CLICKS: list[Call] = [
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--app-args", default="")
+    parser.add_argument("--only", nargs="*", help="endpoints to click (default: every tab's)")
     args = parser.parse_args()
     store = default_store()
     port = free_port()
@@ -64,17 +65,19 @@ def main() -> int:
         print("| endpoint | first click s | second click s | under a minute |")
         print("|---|---:|---:|---|")
         for call in CLICKS:
+            if args.only and call.api_name not in args.only:
+                continue
             if not all(store.availability(name).cached for name in call.needs):
                 print(f"| `{call.api_name}` | weights not downloaded here | | |")
                 continue
             times = []
             for _ in range(2):
-                args = call.args(None)
+                values = call.args(None)
                 start = time.perf_counter()
-                if isinstance(args, dict):
-                    client.predict(**args, api_name=f"/{call.api_name}")
+                if isinstance(values, dict):
+                    client.predict(**values, api_name=f"/{call.api_name}")
                 else:
-                    client.predict(*args, api_name=f"/{call.api_name}")
+                    client.predict(*values, api_name=f"/{call.api_name}")
                 times.append(time.perf_counter() - start)
             print(f"| `{call.api_name}` | {times[0]:.1f} | {times[1]:.1f} | {'yes' if max(times) < 60 else 'NO'} |", flush=True)
         print("\n`gan2d_play` streams frames until Pause (at most 3 minutes); its first frame is a `gan2d_step`.")
