@@ -32,14 +32,15 @@ def _file(name: str):
 
 
 #: The default click of every tab (the values the UI shows before anyone touches it). The optimisation
-#: tabs' endpoints are called with their images only (a dict: keyword arguments), so every other value
-#: is the endpoint's default, which is the control's, which the tab reads from the engine's options.
+#: tabs' endpoints are called with their images only (a dict: keyword arguments; an empty image slot has
+#: no default and is sent as None), so every other value is the endpoint's default, which is the
+#: control's, which the tab reads from the engine's options.
 CLICKS: list[Call] = [
     Call("pyramid_texture", 1, lambda rng: (_file("gravel"), 4, 4, 5, 1.0, "periodic", 0, 256)),
     Call("neural_texture_run", 1, lambda rng: {"path": _file("brick")}, needs=("vgg16-caffe",)),
     Call("neural_texture_high_to_low", 1, lambda rng: {"path": _file("brick")}, needs=("vgg16-caffe",)),
     Call("neural_texture_show", 1, lambda rng: (_file("brick"), "vgg16-caffe", "relu2_1", "avg"), needs=("vgg16-caffe",)),
-    Call("style_transfer_run", 1, lambda rng: {"content_path": _file("chelsea"), "style_path": _file("swirls")}, needs=("vgg16-caffe",)),
+    Call("style_transfer_run", 1, lambda rng: {"content_path": _file("chelsea"), "style_path": _file("swirls"), "style2_path": None}, needs=("vgg16-caffe",)),
     Call("style_transfer_fast", 1, lambda rng: (_file("chelsea"), _file("swirls"), None, 0.5, 256, "none", 1.0), needs=("style/ghiasi-predict", "style/ghiasi-transform")),
     Call("gan_sample", 1, lambda rng: ("dcgan/faces-64", RANDOM_CLASS, 0, 1.0, 16), needs=("dcgan/faces-64",)),
     Call("gan_interpolate", 1, lambda rng: ("dcgan/faces-64", RANDOM_CLASS, 1.0, 1, 2, "slerp", 30, False), needs=("dcgan/faces-64",)),
