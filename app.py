@@ -95,7 +95,7 @@ def configure_cpu(threads: int | None = None) -> str:
     intra = cores if threads == 0 else threads or max(1, cores // heavy)
     intra, interop = runtime.set_threads(intra, interop=1)
     malloc = os.environ.get("SYNTH_TUNE_MALLOC", "1") != "0" and runtime.tune_malloc()
-    return f"{cores} cores, {intra} torch thread(s) per job, lanes {lanes(cores)}, malloc tuned: {malloc}"
+    return f"{cores} cores, {intra} torch thread(s) per job, lanes {lanes(cores)}, malloc tuned: {malloc}, precision {runtime.precision_setting()}: {runtime.precision('cpu')} on the CPU"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -107,6 +107,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--admin", action="store_true", help="lecture mode on a trusted machine: show controls that affect every visitor (Free memory)")
     parser.add_argument("--offline", action="store_true", help="never use the network (SYNTH_OFFLINE=1, HF_HUB_OFFLINE=1, no analytics)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads per job; 0 = all cores (one presenter); default: chosen for many users")
+    parser.add_argument("--precision", choices=runtime.PRECISIONS, help="fp32, bf16 or auto (bf16 where the CPU has it); default: SYNTH_PRECISION or auto")
     args = parser.parse_args(argv)
     if args.offline and args.share:
         parser.error("--share needs the network; drop --offline or --share")
@@ -117,6 +118,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.offline:
         go_offline()
+    if args.precision:
+        os.environ["SYNTH_PRECISION"] = args.precision
     # One line per refused request (which handler, what), tracebacks only for our bugs.
     log = logging.getLogger("synth")
     log.setLevel(logging.INFO)

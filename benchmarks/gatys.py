@@ -15,19 +15,27 @@ two halvings: 3 scales, half the steps at full size) reaches the loss the baseli
 shared machine the numbers are indicative (``--threads 1`` avoids OpenMP threads
 waiting for each other when cores are oversubscribed).
 
+A second table compares our engine in float32 (``SYNTH_PRECISION=fp32``, the path of
+before the precision policy) with the policy in force (``SYNTH_PRECISION``, default
+``auto``: bfloat16 autocast on a CPU with bfloat16 units) at each of ``--precision-sizes``:
+one 100-step fixed-seed synthesis each (the default schedule), time per full-size step
+from its full-size part, and the final loss of each result evaluated in float32.
+
     python benchmarks/gatys.py [--size 256] [--steps 200] [--threads N] [--device cpu]
+        [--precision-sizes 256,512] [--skip-tutorial]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 
 import torch
 from torch import nn
 
-from synth import create_model
+from synth import create_model, runtime
 from synth.features import FeatureExtractor
 from synth.gatys import TextureLoss, synthesize
 from synth.images import load_image, resize
@@ -140,15 +148,68 @@ def run_ours(texture: torch.Tensor, size: int, steps: int, target: float, score,
     return state
 
 
+def precision_run(texture: torch.Tensor, size: int, setting: str, device: str, steps: int = 100) -> tuple[float, float]:
+    """(seconds per full-size step, final loss in float32) of a ``steps``-step synthesis under ``setting``."""
+    os.environ["SYNTH_PRECISION"] = setting
+    stamps: list[tuple[int, float]] = []
+    start = time.perf_counter()
+
+    def stamp(progress) -> None:
+        if progress.image.shape[-1] == size:
+            stamps.append((progress.step, time.perf_counter() - start))
+
+    image = synthesize(texture, size=(size, size), steps=steps, seed=0, every=10, device=device, callback=stamp)
+    os.environ["SYNTH_PRECISION"] = "fp32"
+    extractor = FeatureExtractor(create_model("vgg16-caffe", device=device), LAYERS)
+    with torch.no_grad():
+        loss = float(sum(TextureLoss.of(extractor, texture)(extractor(image.to(device))).values()))
+    # The first full-size report also pays for the upsampling and the targets: time from it on.
+    per_step = (stamps[-1][1] - stamps[0][1]) / (stamps[-1][0] - stamps[0][0])
+    return per_step, loss
+
+
+def precision_table(sizes: list[int], device: str) -> None:
+    """Float32 (the path of before the policy) against the policy in force, side by side at each size."""
+    import skimage.data
+
+    setting = os.environ.get("SYNTH_PRECISION", "auto")
+    load = os.getloadavg()[0]
+    os.environ["SYNTH_PRECISION"] = setting
+    policy = runtime.policy(create_model("vgg16-caffe", device=device)).describe()
+    print(f"\n### Float32 vs the precision policy (SYNTH_PRECISION={setting}: VGG-16 in {policy}), brick, 100 steps, seed 0, default schedule")
+    print(f"{torch.get_num_threads()} thread(s), bfloat16 units: {runtime.bf16_supported(device)}; load average {load:.2f} before\n")
+    print("| size | float32: ms per full-size step | policy: ms per full-size step | speed-up | float32: final loss | policy: final loss | loss ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for size in sizes:
+        texture = resize(load_image(skimage.data.brick()), (size, size)).to(device)
+        (exact_step, exact_loss), (fast_step, fast_loss) = (precision_run(texture, size, mode, device) for mode in ("fp32", setting))
+        print(f"| {size}² | {exact_step * 1000:.0f} | {fast_step * 1000:.0f} | {exact_step / fast_step:.2f}x | {exact_loss:.4g} | {fast_loss:.4g} | {fast_loss / exact_loss:.3f} |", flush=True)
+    print(f"\nLoad average after: {os.getloadavg()[0]:.2f}.")
+    os.environ["SYNTH_PRECISION"] = setting
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--steps", type=int, default=200, help="baseline steps (forward + backward passes)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--precision-sizes", default="256,512", help="sizes of the float32-vs-policy table (empty: none)")
+    parser.add_argument("--skip-tutorial", action="store_true", help="only the float32-vs-policy table")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if not args.skip_tutorial:
+        setting = os.environ.get("SYNTH_PRECISION", "auto")
+        os.environ["SYNTH_PRECISION"] = "fp32"  # the method against the method, both in float32
+        tutorial_table(args)
+        os.environ["SYNTH_PRECISION"] = setting
+    if args.precision_sizes:
+        precision_table([int(s) for s in args.precision_sizes.split(",")], args.device)
+
+
+def tutorial_table(args: argparse.Namespace) -> None:
+    """Ours against the tutorial's design, same objective (the first table)."""
     import skimage.data
 
     device = torch.device(args.device)
@@ -172,7 +233,7 @@ def main() -> None:
     ours = run_ours(texture, args.size, args.steps, target, score, args.device)
 
     print(f"\n### Gram-matrix texture synthesis, {args.size}x{args.size}, VGG-16 (Caffe weights), 5 layers")
-    print(f"{platform.machine()}, {device}, torch {torch.__version__}, {torch.get_num_threads()} thread(s); one run, indicative (shared machine)\n")
+    print(f"{platform.machine()}, {device}, torch {torch.__version__}, {torch.get_num_threads()} thread(s), both in float32; one run, indicative (shared machine)\n")
     print("| | baseline (tutorial design) | ours | ratio |")
     print("|---|---|---|---|")
     per_base = seconds / evaluations

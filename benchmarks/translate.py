@@ -12,13 +12,17 @@ tile); for the U-Net
 (multiples of 256) with 512-pixel tiles overlapping by 256 where the image allows.
 Random weights (the architecture decides the cost). Peak memory: CPU, the rise of
 the process's VmHWM after a warm-up; CUDA, ``torch.cuda.max_memory_allocated``.
-Prints a markdown table.
+"untiled" runs in the precision policy in force (``SYNTH_PRECISION``, default
+``auto``: see :data:`synth.runtime.LAYOUTS`; the row names it), "untiled, float32"
+with ``SYNTH_PRECISION=fp32`` (the path of before the policy); the last column is the
+reference's time over the row's. Prints a markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -39,6 +43,7 @@ def measure(generator: str, size: int, method: str, device: str, dtype: str) -> 
     """One row, in this process."""
     import torch
 
+    from synth import runtime
     from synth.translate import translate
     from synth.translate.resnet import ResnetGenerator
     from synth.translate.unet import UnetGenerator
@@ -51,6 +56,7 @@ def measure(generator: str, size: int, method: str, device: str, dtype: str) -> 
     options = {
         "reference": None,
         "untiled": dict(tile=0),
+        "untiled, float32": dict(tile=0),
         "tiled exact": dict(tile=half, norm_stats="exact"),
         "tiled downscaled": dict(tile=half, norm_stats="downscaled", stats_side=256),
         "tiled": dict(tile=512, overlap=256),
@@ -79,14 +85,15 @@ def measure(generator: str, size: int, method: str, device: str, dtype: str) -> 
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
     peak = torch.cuda.max_memory_allocated() if cuda else _status_kb("VmHWM") * 1024
-    return {"seconds": seconds, "peak_mb": (peak - base) / 2**20}
+    precision = "float32" if options is None else runtime.policy(net, device).describe()
+    return {"seconds": seconds, "peak_mb": (peak - base) / 2**20, "precision": precision}
 
 
 def rows(sizes: list[int]) -> list[tuple[str, int, str]]:
     plan = []
     for generator in ("unet", "resnet"):
         for size in sizes:
-            plan += [(generator, size, "reference"), (generator, size, "untiled")]
+            plan += [(generator, size, "reference"), (generator, size, "untiled, float32"), (generator, size, "untiled")]
             if generator == "resnet":
                 plan += [(generator, size, "tiled exact"), (generator, size, "tiled downscaled")]
             elif size > 512:
@@ -107,19 +114,26 @@ def main() -> None:
         return
     import torch
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, device {args.device}, {args.dtype}\n")
-    print("| generator | size | method | time (s) | peak memory (MB) |")
-    print("|---|---:|---|---:|---:|")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, device {args.device}, {args.dtype}, "
+          f"SYNTH_PRECISION={os.environ.get('SYNTH_PRECISION', 'auto')}; load average {os.getloadavg()[0]:.2f} before\n")  # fmt: skip
+    print("| generator | size | method | computes in | time (s) | peak memory (MB) | reference / this |")
+    print("|---|---:|---|---|---:|---:|---:|")
     names = {"unet": "pix2pix U-Net-256", "resnet": "CycleGAN ResNet-9"}
+    reference: dict[tuple[str, int], float] = {}
     for generator, size, method in rows(args.sizes):
         command = [sys.executable, __file__, "--device", args.device, "--dtype", args.dtype, "--one", generator, str(size), method]
-        result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+        env = {**os.environ, "SYNTH_PRECISION": "fp32"} if method.endswith("float32") else None
+        result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
         if result.returncode:
             cell = (result.stderr.strip().splitlines() or ["failed"])[-1][:60]
-            print(f"| {names[generator]} | {size}² | {method} | {cell} | |", flush=True)
+            print(f"| {names[generator]} | {size}² | {method} | | {cell} | | |", flush=True)
             continue
         row = json.loads(result.stdout.strip().splitlines()[-1])
-        print(f"| {names[generator]} | {size}² | {method} | {row['seconds']:.2f} | {row['peak_mb']:.0f} |", flush=True)
+        if method == "reference":
+            reference[generator, size] = row["seconds"]
+        ratio = reference.get((generator, size), float("nan")) / row["seconds"]
+        print(f"| {names[generator]} | {size}² | {method} | {row['precision']} | {row['seconds']:.2f} | {row['peak_mb']:.0f} | {ratio:.2f}x |", flush=True)
+    print(f"\nLoad average after: {os.getloadavg()[0]:.2f}.")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from synth.cache import MODEL_CACHE
-from synth.runtime import device
+from synth.runtime import device, precision, precision_setting
 from synth.weights import default_store
 
 __all__ = ["availability_markdown", "cache_panel", "generators_header", "missing_weights", "models_in_memory", "reset_button"]
@@ -52,12 +52,13 @@ def missing_weights(names: Iterable[str]) -> tuple[list[str], str]:
 
 
 def models_in_memory() -> str:
-    """What the model cache holds: each model's device, dtype, memory and load time, and the counters."""
+    """What the model cache holds: each model's device, dtype, precision, memory and load time, and the counters."""
     stats = MODEL_CACHE.stats()
-    rows = [f"| `{m.name}` | {m.device} | {m.dtype} | {m.bytes / 2**20:.1f} MB | {m.load_seconds:.2f} s |" for m in stats.models]
-    table = "| model | device | dtype | memory | load time |\n|---|---|---|---|---|\n" + "\n".join(rows) if rows else "_No model loaded yet: models load on first use._"
+    rows = [f"| `{m.name}` | {m.device} | {m.dtype} | {m.precision} | {m.bytes / 2**20:.1f} MB | {m.load_seconds:.2f} s |" for m in stats.models]
+    header = "| model | device | weights | computes in | memory | load time |\n|---|---|---|---|---|---|\n"
+    table = header + "\n".join(rows) if rows else "_No model loaded yet: models load on first use._"
     return (
-        f"{table}\n\nComputing on **{device()}** · **{stats.bytes / 2**20:.1f} MB** of {stats.budget / 2**30:.1f} GB budget · "
+        f"{table}\n\nComputing on **{device()}** (precision {precision_setting()}: {precision(device())}) · **{stats.bytes / 2**20:.1f} MB** of {stats.budget / 2**30:.1f} GB budget · "
         f"hits {stats.hits} · misses {stats.misses} · evictions {stats.evictions} · "
         f"loads {stats.loads} ({stats.load_seconds:.1f} s in total)"
     )

@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import runtime
 from .models import ModelSpec, load_strict, model_spec, read_state_dict
 from .options import OptionError
 
@@ -221,13 +222,26 @@ class FeatureExtractor(nn.Module):
     padding
         ``"circular"`` pads every convolution periodically, so a synthesised image
         tiles seamlessly; ``"zeros"`` is the network as trained.
+    policy
+        Precision and memory layout of the pass (default: :func:`synth.runtime.policy`
+        of the backbone, asked once here). Under bfloat16 autocast the activations come
+        back in bfloat16: callers compute Gram matrices and losses from ``.float()``
+        copies, outside the autocast region.
 
     The forward pass stops after the deepest requested layer and never rectifies in
     place, so ``conv1_1`` is the convolution's output, not its ReLU (Caffe's in-place
     ReLU makes the blob called ``conv1_1`` in Gatys' code hold the rectified values).
     """
 
-    def __init__(self, backbone: nn.Module, layers: Sequence[str], *, pooling: Pooling = "avg", padding: Padding = "zeros") -> None:
+    def __init__(
+        self,
+        backbone: nn.Module,
+        layers: Sequence[str],
+        *,
+        pooling: Pooling = "avg",
+        padding: Padding = "zeros",
+        policy: runtime.Policy | None = None,
+    ) -> None:
         super().__init__()
         names = tuple(backbone.layer_names)
         layers = tuple(dict.fromkeys(layers))
@@ -242,12 +256,16 @@ class FeatureExtractor(nn.Module):
         self.padding = padding
         self.depth = max(names.index(layer) for layer in layers) + 1  # truncation
         self._names = names[: self.depth]
+        self.policy = policy or runtime.policy(backbone)
 
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        """RGB (B, 3, H, W) in [0, 1] -> {layer: activation (B, C, H', W')}."""
+        """RGB (B, 3, H, W) in [0, 1] -> {layer: activation (B, C, H', W')}, in the policy's dtype."""
         if image.ndim != 4 or image.shape[1] != 3:
             raise ValueError(f"expected an RGB batch (B, 3, H, W), got shape {tuple(image.shape)}")
-        x = self.backbone.normalize(image)
+        with self.policy.autocast():
+            return self._layers(self.backbone.normalize(self.policy.layout(image)))
+
+    def _layers(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         wanted = set(self.layers)
         out: dict[str, torch.Tensor] = {}
         for name, module in zip(self._names, self.backbone.features):

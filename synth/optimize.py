@@ -12,9 +12,10 @@ the run early (:class:`synth.progress.StopEarly`).
 and :class:`synth.style.StyleOptions` add their own.
 
 Precision: the pixels, the optimiser's state, Gram matrices and losses are float32;
-only the backbone's forward and backward passes (inside :meth:`Objective.terms`) may
-run in lower precision, which is where a precision policy of :mod:`synth.runtime`
-belongs (none is applied yet: no option of any engine chooses a dtype).
+only the backbone's forward and backward passes run in the precision of
+:func:`synth.runtime.policy` (bfloat16 autocast for VGG on a CPU with bfloat16 units),
+inside :class:`synth.features.FeatureExtractor`, whose activations the losses read
+as ``.float()`` copies. No option of any engine chooses a dtype.
 
 References
 ----------

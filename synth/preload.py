@@ -23,6 +23,7 @@ from typing import Literal
 
 import torch
 
+from . import runtime
 from .cache import MODEL_CACHE
 from .models import list_models, model_spec
 from .weights import WeightsUnavailable, default_store
@@ -86,7 +87,7 @@ class Preloaded:
     name: str
     status: Literal["ready", "missing", "failed"]
     seconds: float = 0.0  # load + warm-up
-    detail: str = ""  # device and memory, or why not
+    detail: str = ""  # device, dtype, precision ("bf16 autocast, channels_last") and memory, or why not
 
 
 def _missing_weights(name: str) -> list[str]:
@@ -135,7 +136,7 @@ def preload(names: Iterable[str] | None = None, *, warm: bool = True, log: Calla
                 result = Preloaded(name, "failed", time.perf_counter() - start, f"{type(err).__name__}: {err}")
             else:
                 parameter = next(model.parameters(), None)
-                where = f"{parameter.device}, {str(parameter.dtype).removeprefix('torch.')}" if parameter is not None else "no parameters"
+                where = f"{parameter.device}, {str(parameter.dtype).removeprefix('torch.')}, {runtime.policy(model).describe()}" if parameter is not None else "no parameters"
                 size = sum(t.numel() * t.element_size() for t in [*model.parameters(), *model.buffers()]) / 2**20
                 result = Preloaded(name, "ready", time.perf_counter() - start, f"{where}, {size:.0f} MB")
         results.append(result)
@@ -153,6 +154,8 @@ def summary(results: list[Preloaded]) -> str:
     missing = [r for r in results if r.status == "missing"]
     failed = [r for r in results if r.status == "failed"]
     lines = [f"Preloaded {len(ready)} of {len(results)} models in {sum(r.seconds for r in results):.1f} s: {', '.join(r.name for r in ready) or 'none'}."]
+    dev = runtime.device()
+    lines.append(f"Precision (SYNTH_PRECISION={runtime.precision_setting()}): {runtime.precision(dev)} on {dev}; each model's line says what it computes in.")
     for r in failed:
         lines.append(f"FAILED {r.name}: {r.detail}")
     if missing:

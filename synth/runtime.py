@@ -1,21 +1,41 @@
-"""Where and how computation runs: device, dtype, seeds, ZeroGPU.
+"""Where and how computation runs: device, precision and memory layout, seeds, ZeroGPU.
 
 Nothing here touches CUDA at import time: on a Hugging Face ZeroGPU Space the GPU is
 only attached inside functions decorated with ``spaces.GPU``, and initialising CUDA
 earlier breaks that. :func:`device` is called when work starts, never at import.
+
+Precision is a policy of this module, not an option of any engine: an engine asks
+:func:`policy` for the model it runs and computes inside ``policy.autocast()`` (see
+the section "Precision and memory layout" below).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import platform
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Literal, TypeVar
 
 import torch
+from torch import nn
 
 __all__ = [
     "device",
     "default_dtype",
+    "Precision",
+    "PRECISIONS",
+    "Layout",
+    "LAYOUTS",
+    "Policy",
+    "FP32",
+    "autocast",
+    "bf16_supported",
+    "precision",
+    "precision_setting",
+    "policy",
     "check_seed",
     "generator",
     "on_zero_gpu",
@@ -42,8 +62,13 @@ def device(requested: str | torch.device | None = None) -> torch.device:
 
 
 def default_dtype(dev: torch.device, *, half_ok: bool = False) -> torch.dtype:
-    """float16 on CUDA for models that tolerate it, float32 everywhere else."""
-    return torch.float16 if half_ok and dev.type == "cuda" else torch.float32
+    """The dtype a model's weights are stored in: float32, or float16 on CUDA for models that
+    tolerate it (``half_ok``) when the precision setting is ``auto`` (:func:`precision_setting`).
+
+    With ``SYNTH_PRECISION=fp32`` every weight is float32; with ``bf16`` weights stay float32
+    and :func:`policy` computes in bfloat16 autocast.
+    """
+    return torch.float16 if half_ok and dev.type == "cuda" and precision_setting() == "auto" else torch.float32
 
 
 def check_seed(seed: int) -> int:
@@ -162,3 +187,169 @@ def tune_malloc(mmap_threshold: int = 64 * 2**20, trim_threshold: int = 256 * 2*
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8  # from glibc's malloc.h
     settings = [(M_ARENA_MAX, arenas or 2 * cpu_count()), (M_MMAP_THRESHOLD, mmap_threshold), (M_TRIM_THRESHOLD, trim_threshold)]
     return all(bool(mallopt(option, int(value))) for option, value in settings)
+
+
+# ------------------------------------------------------------------ precision and memory layout
+#: ``SYNTH_PRECISION`` values: float32 everywhere; bfloat16 autocast wherever the model's
+#: family allows it (even on hardware without bfloat16 units: slower, for checks); or
+#: bfloat16 where the hardware has it (``auto``, the default).
+Precision = Literal["fp32", "bf16", "auto"]
+PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "auto")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How one architecture runs under the bfloat16 policy.
+
+    ``bf16``: its forward (and, for feature backbones, backward) passes run in bfloat16
+    autocast: faster here, and a quality guard in ``tests/test_precision.py`` shows the
+    result unchanged for the user. ``channels_last``: weights and activations in NHWC
+    order, where that measured faster still (with bfloat16; float32 never changes).
+    """
+
+    bf16: bool = False
+    channels_last: bool = False
+
+
+#: What each architecture (its class name) uses under the bfloat16 policy. Measured on
+#: this project's 2-core AMD EPYC (AVX512-BF16), torch 2.14, ONE thread (what the app
+#: gives each job), interleaved runs, medians (min), load average 2-3 (shared machine):
+#: ``python benchmarks/precision.py`` re-measures every row. Families not listed (BigGAN:
+#: no weights here to guard its quality with; the ONNX style network) stay float32.
+LAYOUTS: dict[str, Layout] = {
+    # VGG-16 (Caffe) forward + backward to pool4 at 256 px: fp32 1.22 s (0.93), bf16 0.56 s
+    # (0.48), bf16 + channels_last 0.54 s (0.49); at 512 px 5.5 / 3.1 / 3.3 s: 1.8-2.2x from
+    # bfloat16, nothing certain from channels_last (it costs a layout conversion of the
+    # optimised pixels and their gradient at every step), so contiguous.
+    "VGG": Layout(bf16=True),
+    # One layer of 55x55 (and smaller) random filters at 128 px: fp32 0.57 s, bf16 24 s (oneDNN
+    # has no fast contiguous bfloat16 kernel for such large filters), bf16 + channels_last
+    # 0.51 s: 1.1x is not worth a different numeric path; float32.
+    "RandomMultiScale": Layout(),
+    # pix2pix U-Net-256 forward at 512 px: fp32 0.73 s (0.63), bf16 0.38 s (0.37), bf16 +
+    # channels_last 0.38 s (0.31), but the quality guard fails: in paper mode (batch
+    # statistics of one image, dropout) the random-weight U-Net's output differs from
+    # float32's by 1.24/255 on average and 12.9/255 at most on the map example (the guard:
+    # 1/255 and 8/255), with the rounding spread over every level; float32.
+    "UnetGenerator": Layout(),
+    # CycleGAN ResNet-9 forward at 512 px: fp32 5.5 s, bf16 2.6 s, bf16 + channels_last 3.0 s
+    # (channels_last slows it, as an earlier measurement found in float32).
+    "ResnetGenerator": Layout(bf16=True),
+    # DCGAN 64x64, a batch of 16: fp32 45 ms, bf16 28 ms, bf16 + channels_last 22 ms.
+    "DCGANGenerator": Layout(bf16=True, channels_last=True),
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How to run one model on one device: autocast dtype (``None``: float32) and memory layout.
+
+    Use :meth:`autocast` around the model's forward pass only: what needs float32 (Gram
+    matrices, losses, normalisation statistics, the optimised pixels) is computed outside
+    it or converted with ``.float()``, because autocast also lowers ``bmm`` and ``mm``.
+    """
+
+    device_type: str = "cpu"
+    dtype: torch.dtype | None = None
+    channels_last: bool = False
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """A context that runs the listed ops (convolutions, matmuls) in :attr:`dtype`; nothing for float32."""
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device_type, dtype=self.dtype)
+
+    def layout(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` (B, C, H, W) in the policy's memory layout (unchanged unless channels_last)."""
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last and x.ndim == 4 else x
+
+    def describe(self) -> str:
+        """What the panel and ``--preload`` show, e.g. "bf16 autocast, channels_last" or "float32"."""
+        if self.dtype is None:
+            return "float32"
+        name = {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(self.dtype, str(self.dtype).removeprefix("torch."))
+        return f"{name} autocast" + (", channels_last" if self.channels_last else "")
+
+
+#: The float32 policy on the CPU (what ``SYNTH_PRECISION=fp32`` gives every model).
+FP32 = Policy()
+
+
+def precision_setting() -> Precision:
+    """``SYNTH_PRECISION`` (``fp32``, ``bf16`` or ``auto``; default ``auto``), checked.
+
+    The app's and the command line's ``--precision`` set it; tests set it per test.
+    """
+    value = os.environ.get("SYNTH_PRECISION", "auto").strip().lower() or "auto"
+    if value not in PRECISIONS:
+        raise ValueError(f"SYNTH_PRECISION must be one of {', '.join(PRECISIONS)}; got {value[:20]!r}")
+    return value  # type: ignore[return-value]
+
+
+@functools.lru_cache(maxsize=1)
+def _cpu_has_bf16() -> bool:
+    checker = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
+    if checker is not None and checker():
+        return True
+    try:
+        with open("/proc/cpuinfo") as handle:
+            flags = next((line.split(":", 1)[1].split() for line in handle if line.startswith(("flags", "Features"))), [])
+    except OSError:
+        return False
+    wanted = {"avx512_bf16", "amx_bf16"} if platform.machine().lower() in ("x86_64", "amd64") else {"bf16"}
+    return bool(wanted & set(flags))
+
+
+def bf16_supported(dev: torch.device | str = "cpu") -> bool:
+    """Whether ``dev`` computes bfloat16 in hardware: AVX512-BF16 or AMX-BF16 on x86, the BF16
+    extension on Arm (Linux), ``torch.cuda.is_bf16_supported()`` on CUDA (asked only then)."""
+    dev = torch.device(dev)
+    if dev.type == "cpu":
+        return _cpu_has_bf16()
+    if dev.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return False
+
+
+def precision(dev: torch.device | str = "cpu") -> Literal["fp32", "bf16"]:
+    """The precision in force on ``dev``: ``fp32`` or ``bf16`` (then per family, see :data:`LAYOUTS`).
+
+    ``auto`` is ``bf16`` on a CPU with bfloat16 units and ``fp32`` elsewhere. On CUDA
+    ``auto`` stays float32 autocast-free (weights float16 for models marked ``half_ok``,
+    as before): no GPU was available to measure speed or quality, so the CUDA branch is
+    conservative; ``SYNTH_PRECISION=bf16`` turns bfloat16 autocast on where the GPU has it.
+    """
+    setting = precision_setting()
+    dev = torch.device(dev)
+    if setting == "fp32" or dev.type not in ("cpu", "cuda"):
+        return "fp32"
+    if setting == "bf16":
+        return "bf16" if dev.type == "cpu" or bf16_supported(dev) else "fp32"
+    return "bf16" if dev.type == "cpu" and bf16_supported(dev) else "fp32"
+
+
+def policy(model: nn.Module, dev: torch.device | str | None = None) -> Policy:
+    """The :class:`Policy` for ``model`` on ``dev`` (default: where its parameters are).
+
+    :func:`precision` decides whether bfloat16 is on for the device; :data:`LAYOUTS`
+    (by the model's class) whether its family uses it, and channels_last (measured on
+    CPUs only; on CUDA the layout stays contiguous).
+    """
+    if dev is None:
+        parameter = next(model.parameters(), None)
+        dev = parameter.device if parameter is not None else torch.device("cpu")
+    dev = torch.device(dev)
+    layout = LAYOUTS.get(type(model).__name__, Layout())
+    if precision(dev) == "fp32" or not layout.bf16:
+        return Policy(dev.type)
+    return Policy(dev.type, torch.bfloat16, layout.channels_last and dev.type == "cpu")
+
+
+def autocast(mode: Literal["fp32", "bf16"], dev: torch.device) -> contextlib.AbstractContextManager:
+    """An explicit precision for code that chooses its own (the trainers' ``precision`` option):
+    nothing for ``"fp32"``, bfloat16 autocast on ``dev`` for ``"bf16"``."""
+    if mode == "fp32":
+        return contextlib.nullcontext()
+    if mode == "bf16":
+        return Policy(torch.device(dev).type, torch.bfloat16).autocast()
+    raise ValueError(f"precision must be 'fp32' or 'bf16', got {mode!r}")

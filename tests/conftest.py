@@ -23,6 +23,11 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
 
+# Golden values are float32 results: every test, and every app server a test starts, runs
+# with SYNTH_PRECISION=fp32 whatever the machine's bfloat16 support or the caller's
+# environment; tests of the bfloat16 policy set it themselves (tests/test_precision.py).
+os.environ["SYNTH_PRECISION"] = "fp32"
+
 
 @pytest.fixture(autouse=True)
 def _fixed_seeds() -> None:

@@ -19,6 +19,7 @@ from ..images import InvalidImage
 from ..models import UnknownModel
 from ..options import as_flags
 from ..progress import Callback, Progress
+from ..runtime import PRECISIONS
 from ..weights import WeightsUnavailable
 
 __all__ = ["VERBS", "main", "entry_point", "parse_size", "progress_bar"]
@@ -80,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="lift the caps on output pixels, steps, frames and batch size that the public app enforces",
     )
+    parser.add_argument(
+        "--precision",
+        dest="runtime_precision",  # not "precision": the trainers have their own --precision
+        choices=PRECISIONS,
+        help="fp32 everywhere, bf16 autocast where each model's family allows it, or auto: bf16 where the CPU has "
+        "bfloat16 units (default: SYNTH_PRECISION or auto)",
+    )
     subparsers = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     for module in VERBS:
         importlib.import_module(module).add_parser(subparsers)
@@ -91,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the exact command, for checkpoints' metadata
     if args.no_limits:
         os.environ["SYNTH_LIMITS"] = "off"
+    if args.runtime_precision:
+        os.environ["SYNTH_PRECISION"] = args.runtime_precision
     try:
         return int(args.run(args) or 0)
     except (InvalidImage, UnknownModel, ValueError) as err:

@@ -204,6 +204,8 @@ def render(
 
     ``z`` must already carry the truncation (see :func:`latent.latents_for_seeds`);
     ``truncation`` is passed on to BigGAN, which uses it to pick batch-norm statistics.
+    The generator runs in the precision of :func:`synth.runtime.policy`; images come
+    back in float32.
     ``callback`` receives a :class:`synth.progress.Progress` after every batch (``stage``
     "frames", ``image`` the batch's last); :class:`synth.progress.StopEarly` from it
     ends the rendering with the images so far.
@@ -216,13 +218,15 @@ def render(
     if spec.conditional and class_vectors is None:
         raise ValueError(f"{model} needs a class for every sample")
     low, high = spec.output_range or (-1.0, 1.0)
+    policy = runtime.policy(generator, dev)
     out = []
     for start in range(0, z.shape[0], batch_size):
         zb = z[start : start + batch_size].to(dev, dtype)
-        if spec.conditional:
-            images = generator(zb, class_vectors[start : start + batch_size].to(dev, dtype), truncation)
-        else:
-            images = generator(zb)
+        with policy.autocast():
+            if spec.conditional:
+                images = generator(zb, class_vectors[start : start + batch_size].to(dev, dtype), truncation)
+            else:
+                images = generator(zb)  # a latent has no layout: channels_last is the weights'
         out.append((images.float().cpu() - low) / (high - low))  # the model's range to our [0, 1]
         try:
             report(callback, Progress(min(start + batch_size, z.shape[0]), z.shape[0], "frames", out[-1][-1:].clamp(0, 1)))

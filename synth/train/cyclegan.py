@@ -38,7 +38,7 @@ from ..options import option
 from ..progress import Callback
 from ..translate.layers import Norm, training_noise
 from .data import Sampler, UnpairedImages, from_model, to_model, unpaired_images
-from .engine import Loop, adam, autocast, grid, paper_mode, patch_view, streams
+from .engine import Loop, adam, grid, paper_mode, patch_view, streams
 from .losses import GANLoss, GanMode, cycle_loss, identity_loss
 from .networks import GeneratorName, build_discriminator, build_generator
 from .options import TrainOptions
@@ -155,7 +155,7 @@ class CycleGANStep:
         losses: dict[str, Tensor] = {}
         d_a.requires_grad_(False)
         d_b.requires_grad_(False)
-        with autocast(o.precision, self.device):
+        with runtime.autocast(o.precision, self.device):
             if o.identity:  # G(x), G(y); F(y), F(x), F(G(x)); G(F(y))
                 fake_b, idt_a = self._calls(net_g, real_a, real_b)
                 fake_a, idt_b, *rec = self._calls(net_f, real_b, real_a, fake_b)
@@ -180,7 +180,7 @@ class CycleGANStep:
 
         d_a.requires_grad_(True)
         d_b.requires_grad_(True)
-        with autocast(o.precision, self.device):
+        with runtime.autocast(o.precision, self.device):
             losses["D_A"] = self._d_loss(d_a, real_b, self.pool_b.query(fake_b))
             losses["D_B"] = self._d_loss(d_b, real_a, self.pool_a.query(fake_a))
         self.optimiser_d.zero_grad(set_to_none=True)

@@ -16,8 +16,9 @@ precision, the loop with its progress reports, snapshots and early stop.
   for step t of n constant and m decaying steps, applied per step rather than per epoch.
 * **Precision**: ``"fp32"``, or ``"bf16"`` autocast (forward passes and losses in
   bfloat16 where PyTorch's autocast lists the operation; weights, gradients and Adam
-  in float32). The policy is asked for in one place, :func:`autocast`, which
-  :mod:`synth.runtime`'s precision policy is meant to take over.
+  in float32), chosen by the trainers' ``precision`` option and applied by
+  :func:`synth.runtime.autocast`, the runtime's precision policy. Training stays
+  float32 unless asked: no quality guard covers bfloat16 training yet.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ __all__ = [
     "streams",
     "adam",
     "decay_factor",
-    "autocast",
     "snapshot",
     "Loop",
     "grid",
@@ -73,15 +73,6 @@ def decay_factor(step: int, steps: int, decay_fraction: float) -> float:
     decaying = round(steps * decay_fraction)
     constant = steps - decaying
     return 1.0 - max(0, step + 1 - constant) / float(decaying + 1)
-
-
-def autocast(precision: Precision, device: torch.device) -> contextlib.AbstractContextManager:
-    """The forward passes' precision: nothing for ``"fp32"``, bfloat16 autocast for ``"bf16"``."""
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    if precision == "bf16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
 
 
 def snapshot(networks: Mapping[str, nn.Module]) -> dict[str, dict[str, Tensor]]:

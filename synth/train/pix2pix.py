@@ -32,7 +32,7 @@ from ..options import option
 from ..progress import Callback
 from ..translate.layers import training_noise
 from .data import Direction, PairedImages, Sampler, from_model, paired_images
-from .engine import Loop, adam, autocast, grid, paper_mode, patch_view, streams
+from .engine import Loop, adam, grid, paper_mode, patch_view, streams
 from .losses import GANLoss, l1_loss
 from .networks import build_discriminator, build_generator
 from .options import TrainOptions
@@ -115,13 +115,13 @@ class Pix2PixStep:
 
     def step(self, real_a: Tensor, real_b: Tensor) -> dict[str, float]:
         o, net_g, net_d = self.options, self.generator, self.discriminator
-        with autocast(o.precision, self.device):
+        with runtime.autocast(o.precision, self.device):
             fake_b = net_g(real_a)
         losses: dict[str, Tensor] = {}
         if net_d is not None:
             assert self.optimiser_d is not None
             net_d.requires_grad_(True)
-            with autocast(o.precision, self.device):
+            with runtime.autocast(o.precision, self.device):
                 losses["D_fake"] = self.gan(net_d(torch.cat([real_a, fake_b.detach()], 1)), False)
                 losses["D_real"] = self.gan(net_d(torch.cat([real_a, real_b], 1)), True)
                 loss_d = (losses["D_fake"] + losses["D_real"]) * 0.5
@@ -129,7 +129,7 @@ class Pix2PixStep:
             loss_d.backward()
             self.optimiser_d.step()
             net_d.requires_grad_(False)  # G's step reaches D's input, not its weights
-        with autocast(o.precision, self.device):
+        with runtime.autocast(o.precision, self.device):
             losses["G_L1"] = l1_loss(fake_b, real_b)
             terms = []
             if net_d is not None:

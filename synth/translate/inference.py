@@ -228,6 +228,15 @@ def translate(
     parameter = next(net.parameters())
     multiple = multiple_of(net)
     x, pads = reflect_pad(image.to(device=parameter.device, dtype=parameter.dtype) * 2 - 1, multiple, getattr(net, "min_side", 0))
+    policy = runtime.policy(net, parameter.device)
+    with policy.autocast():
+        y = _translate(net, policy.layout(x), opts, statistics, callback)
+    return ((_crop(y, pads) + 1) / 2).clamp_(0, 1)
+
+
+def _translate(net: nn.Module, x: torch.Tensor, opts: TranslateOptions, statistics: Statistics | None, callback: Callback | None) -> torch.Tensor:
+    """The generator's float32 CPU output for the padded input ``x``: one pass, tiles or exact stages."""
+    multiple = multiple_of(net)
     state = _state(net, opts.mode, opts.seed)
     height, width = x.shape[-2:]
     tile = opts.tile
@@ -257,7 +266,7 @@ def translate(
         with test_time(replace(state, frozen=statistics)):
             y = net(x).float().cpu()
         report(callback, Progress(1, 1, "translate"))
-    return ((_crop(y, pads) + 1) / 2).clamp_(0, 1)
+    return y
 
 
 def cycle(
