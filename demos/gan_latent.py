@@ -236,7 +236,7 @@ def toy_play(gan, request: gr.Request, **values):
     start = time.monotonic()
     frames = 0
     with job("gan2d", request) as stop:
-        while gan.step_count < MAX_TOY_STEPS and time.monotonic() - start < limits.current().seconds and not stop.is_set():
+        while gan.step_count < MAX_TOY_STEPS and time.monotonic() - start < limits.engine_seconds() and not stop.is_set():
             tick = time.monotonic()
             gan.step(per_frame)
             frames += 1

@@ -136,11 +136,12 @@ def stream_job(
     """:func:`synth.streaming.stream` in the session's one job slot of ``tab``, within a time budget.
 
     Yields the engine's progress, then ``Done(result, early)``; ``early`` is true when
-    the budget (default :attr:`synth.limits.Limits.seconds`) ended the run with its
-    current result. When the session starts another run of this tab, or closes its
-    page, the iteration simply ends (no ``Done``).
+    the budget (default :func:`synth.limits.engine_seconds`, so that the whole job
+    stays within :attr:`synth.limits.Limits.seconds`) ended the run with its current
+    result. When the session starts another run of this tab, or closes its page, the
+    iteration simply ends (no ``Done``).
     """
-    budget = limits.current().seconds if seconds is None else seconds
+    budget = limits.engine_seconds() if seconds is None else seconds
     with job(tab, request) as stop:
         yield from stream(method, *args, stop=stop, budget=budget, **kwargs)
 

@@ -208,7 +208,7 @@ def train_live(request: gr.Request, **values):
     data = values["data"]
     previews: dict[str, str] = {}
     with job("pix2pix_train", request) as stop:
-        deadline = time.monotonic() + limits.current().seconds
+        deadline = time.monotonic() + limits.engine_seconds()
         for done, (loss, title) in enumerate((("l1", "L1"), ("cgan", "cGAN"), ("cgan+l1", "cGAN + L1"))):
             options = LIVE.build(values, loss=loss, **LIVE_RECIPE)
             budget = max(0.0, (deadline - time.monotonic()) / (3 - done))  # an equal share of what is left

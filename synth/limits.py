@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["Limits", "LimitExceeded", "DEFAULT", "current", "check_steps", "check_output", "check_frames", "check_batch"]
+__all__ = ["Limits", "LimitExceeded", "DEFAULT", "FINISH_SECONDS", "current", "engine_seconds", "check_steps", "check_output", "check_frames", "check_batch"]
 
 
 class LimitExceeded(ValueError):
@@ -64,6 +64,18 @@ def current() -> Limits:
     """The caps in force: :data:`DEFAULT`, or none with ``SYNTH_LIMITS=off``."""
     lifted = os.environ.get("SYNTH_LIMITS", "").strip().lower() in ("off", "0", "none", "false")
     return _UNLIMITED if lifted else DEFAULT
+
+
+#: Of a job's wall-clock budget, what is kept for after the engine is told to stop: the
+#: evaluation in flight (reports come at least every ``synth.optimize.REPORT_SECONDS``),
+#: the result's rendering and the reply. Measured at the sliders' maxima on 2 cores:
+#: 1-3 s (README, "Reliability").
+FINISH_SECONDS = 5.0
+
+
+def engine_seconds() -> float:
+    """How long a web job's engine may run: :attr:`Limits.seconds` less :data:`FINISH_SECONDS`."""
+    return max(1.0, current().seconds - FINISH_SECONDS)
 
 
 def _refuse(what: str, value: int, cap: int) -> LimitExceeded:

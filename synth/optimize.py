@@ -29,6 +29,7 @@ References
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -44,6 +45,7 @@ from .progress import Callback, Progress, StopEarly, report
 
 __all__ = [
     "PROJECT_EVERY",
+    "REPORT_SECONDS",
     "Norm",
     "Objective",
     "Optimizer",
@@ -62,6 +64,10 @@ Size = tuple[int, int]  # (width, height)
 #: L-BFGS pixels are projected onto [0, 1] every this many evaluations (fixed, so that
 #: results do not depend on how often a callback asks for progress).
 PROJECT_EVERY = 10
+#: When evaluations are slow (large images, L-BFGS), progress is reported at least this
+#: often, seconds, whatever ``every`` says: a Stop or a time budget acts within about
+#: one report. Chunking never changes the result (see :func:`_evaluations`).
+REPORT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -256,8 +262,10 @@ def optimize(
         x = x.detach().clamp(0, 1).requires_grad_(True)
         extractor = FeatureExtractor(backbone, objective.layers, pooling=opts.pooling, padding="circular" if periodic else "zeros")
         stage = f"scale {index + 1}/{len(sizes)} · {working[0]}×{working[1]}"
+        reported = time.monotonic()
         for k, losses in _evaluations(x, objective, extractor, count, opts):
-            if callback is not None and (k % opts.every == 0 or k == count):
+            if callback is not None and (k % opts.every == 0 or k == count or time.monotonic() - reported >= REPORT_SECONDS):
+                reported = time.monotonic()
                 values = {name: float(value.detach()) for name, value in losses.items()}
                 try:
                     report(callback, Progress(done + k, opts.steps, stage, x.detach().cpu().clone(), values))
@@ -272,8 +280,10 @@ def _evaluations(x: Tensor, objective: Objective, extractor: FeatureExtractor, c
     """Optimise ``x`` in place for ``count`` loss evaluations; yield (evaluations so far, last terms).
 
     Yields after every chunk of evaluations that ends at a multiple of ``every`` or
-    of :data:`PROJECT_EVERY`, or at ``count``; chunks of one L-BFGS run evaluate the
-    same points however they are split, so reporting never changes the result.
+    of :data:`PROJECT_EVERY`, or at ``count``, and, when evaluations are slow, after
+    chunks short enough to take about :data:`REPORT_SECONDS`; chunks of one L-BFGS
+    run evaluate the same points however they are split, so reporting never changes
+    the result.
     """
     losses: dict[str, Tensor] = {}
     unit: list[Tensor] = []  # the first loss: the optimiser sees loss / unit
@@ -297,9 +307,12 @@ def _evaluations(x: Tensor, objective: Objective, extractor: FeatureExtractor, c
         opt: torch.optim.Optimizer = torch.optim.LBFGS([x], lr=opts.lr or 1.0, max_iter=opts.every, history_size=100, tolerance_grad=0.0, tolerance_change=0.0)
     else:
         opt = torch.optim.Adam([x], lr=opts.lr or 0.02)
-    k = 0
+    k, started = 0, time.monotonic()
     while k < count:
         chunk = min(count - k, opts.every - k % opts.every, PROJECT_EVERY - k % PROJECT_EVERY)
+        # the first evaluation alone times one; then as many as fit in REPORT_SECONDS
+        fit = int(REPORT_SECONDS * k / max(time.monotonic() - started, 1e-9)) if k else 1
+        chunk = max(1, min(chunk, fit))
         if opts.optimizer == "lbfgs":
             opt.param_groups[0]["max_iter"], opt.param_groups[0]["max_eval"] = chunk, chunk + 1
             opt.step(closure)

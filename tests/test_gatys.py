@@ -86,6 +86,17 @@ def test_how_often_the_callback_runs_does_not_change_the_result() -> None:
     assert torch.equal(_small(every=3, steps=20), _small(every=10, steps=20))
 
 
+def test_slow_evaluations_are_reported_at_least_every_report_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With REPORT_SECONDS 0 every evaluation counts as slow: a report after each one (so a Stop
+    or a time budget acts within one evaluation), and the same pixels as reports every 10."""
+    monkeypatch.setattr("synth.optimize.REPORT_SECONDS", 0.0)
+    seen: list[Progress] = []
+    out = _small(every=10, steps=20, callback=seen.append)
+    assert [p.step for p in seen] == list(range(1, 21))
+    monkeypatch.undo()
+    assert torch.equal(out, _small(every=10, steps=20))
+
+
 def test_options_object_and_keywords_are_the_same_call() -> None:
     texture = torch.rand(1, 3, 40, 40, generator=torch.Generator().manual_seed(1))
     options = TextureOptions(backbone="random-multiscale", steps=4, halvings=0, size=(32, 32))
