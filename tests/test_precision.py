@@ -117,8 +117,8 @@ def test_the_table_names_registered_architectures():
     classes = set()
     for name in list_models():
         build = model_spec(name).build
-        build = getattr(build, "func", build)  # functools.partial of a class
-        classes.add(build.__name__ if isinstance(build, type) else type(build()).__name__)  # a lambda: build it (VGG, cheap)
+        target = getattr(build, "func", build)  # functools.partial of a class, or of a builder
+        classes.add(target.__name__ if isinstance(target, type) else type(build()).__name__)  # a builder: build it (cheap ones)
     assert set(runtime.LAYOUTS) <= classes
 
 
@@ -182,7 +182,17 @@ def test_bf16_texture_objective_and_gradient_match_float32_along_a_run():
         assert float(F.cosine_similarity(grad, rounded_grad, dim=0)) >= 0.95
 
 
-def test_bf16_textures_end_within_3_percent_of_float32_on_average(monkeypatch, artifacts):
+@pytest.fixture
+def one_thread():
+    """One torch thread: the trajectories are chaotic, and a reduction split over two threads
+    rounds differently, so the seeds' mean would depend on the machine's core count."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_bf16_textures_end_within_3_percent_of_float32_on_average(monkeypatch, artifacts, one_thread):
     """Fixed seeds 0-2, brick at 64 px, 50 steps of the default schedule: the mean final loss
     (evaluated in float32) under bfloat16 at most 3 % above float32's.
 
