@@ -95,7 +95,8 @@ def run(path, request: gr.Request, **values):
     for item in stream_job(synthesize, example, options, tab="neural_texture", request=request):
         if isinstance(item, Done):
             final = f"final loss {sum(history[-1][1].values()):.3g}" if history else ""
-            yield _shown(item.result), loss_figure(history), f"done: {options.steps} steps · {final}{_early(item)}", _saved(item.result)
+            steps = f"{history[-1][0]} of {options.steps}" if item.early and history else f"{options.steps}"  # stopped early: the steps done
+            yield _shown(item.result), loss_figure(history), f"done: {steps} steps · {final}{_early(item)}", _saved(item.result)
         else:
             history.append((item.step, dict(item.losses)))
             yield _shown(item.image), loss_figure(history), _status(item), gr.skip()
