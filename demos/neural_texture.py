@@ -10,7 +10,7 @@ from PIL import Image
 from demos.components import Dropdown, ImageUpload, Slider
 from demos.errors import handler, require_image
 from demos.forms import Form
-from demos.jobs import queued, stream_job
+from demos.jobs import Every, queued, stream_job
 from demos.panels import availability_markdown, reset_button
 from demos.serving import image_file, output_file
 from synth import limits
@@ -92,6 +92,7 @@ def run(path, request: gr.Request, **values):
     example, side = _example(path, values)
     options = FORM.build(values, size=(side, side), layers=_layers_for(values["backbone"], values["layers"]))
     history: list = []
+    plot = Every()
     for item in stream_job(synthesize, example, options, tab="neural_texture", request=request):
         if isinstance(item, Done):
             final = f"final loss {sum(history[-1][1].values()):.3g}" if history else ""
@@ -99,7 +100,7 @@ def run(path, request: gr.Request, **values):
             yield _shown(item.result), loss_figure(history), f"done: {steps} steps · {final}{_early(item)}", _saved(item.result)
         else:
             history.append((item.step, dict(item.losses)))
-            yield _shown(item.image), loss_figure(history), _status(item), gr.skip()
+            yield _shown(item.image), loss_figure(history) if plot() else gr.skip(), _status(item), gr.skip()
 
 
 @gpu(duration=240)

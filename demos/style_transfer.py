@@ -12,7 +12,7 @@ import gradio as gr
 from demos.components import Dropdown, ImageUpload, Number, Radio, Slider
 from demos.errors import handler, require_image
 from demos.forms import Form
-from demos.jobs import queued, stream_job
+from demos.jobs import Every, queued, stream_job
 from demos.panels import availability_markdown, reset_button
 from demos.serving import image_file, output_file
 from synth import limits
@@ -97,7 +97,7 @@ def _figure(history):
 def _gatys(content, styles, options: StyleOptions, request):
     """Yield (image, figure, status, label) while optimising; the last item's label says "done"."""
     history: list = []
-    start = time.perf_counter()
+    start, plot = time.perf_counter(), Every()
     for item in stream_job(transfer, content, styles, options, tab="style_transfer", request=request):
         if isinstance(item, Done):
             seconds = time.perf_counter() - start
@@ -105,7 +105,7 @@ def _gatys(content, styles, options: StyleOptions, request):
             yield item.result, _figure(history), f"done: {options.steps} steps in {seconds:.1f} s{early}", f"optimisation: {seconds:.1f} s"
         else:
             history.append((item.step, {"content": item.losses["content"], "style": item.losses["style"]}))
-            yield item.image, _figure(history), _status(item), None
+            yield item.image, _figure(history) if plot() else gr.skip(), _status(item), None
 
 
 def _fast(content, styles, blend, values: dict):

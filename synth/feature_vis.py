@@ -115,5 +115,7 @@ def loss_figure(history: Sequence[tuple[int, Mapping[str, float]]], *, title: st
         axes.legend(fontsize=7, frameon=False, ncol=2)
     axes.set_xlabel("step (forward + backward passes)")
     axes.set_title(title, fontsize=10)
-    figure.tight_layout()
+    # fixed margins: tight_layout measured 0.12 s a call, and the tabs redraw this figure
+    # with every progress report while the optimisation runs
+    figure.subplots_adjust(left=0.14, right=0.97, bottom=0.16, top=0.9)
     return figure
