@@ -16,7 +16,7 @@ from demos.components import Checkbox, Dropdown, ImageUpload, Radio, Slider
 from demos.errors import handler, require_image
 from demos.forms import Form
 from demos.jobs import queued, stream_job
-from demos.panels import availability_markdown, generators_header, missing_weights, reset_button
+from demos.panels import availability_markdown, generators_header, missing_weights, reset_button, snapshot_radio, snapshot_step
 from demos.serving import image_file, launch_alone
 from synth.examples import example_path, example_paths
 from synth.images import load_image
@@ -25,7 +25,7 @@ from synth.streaming import Done
 from synth.train import CycleGANOptions, train_cyclegan
 from synth.translate import TRANSLATORS, cycle, error_image, translate, translators
 from synth.translate.experiments import compare_cycles, cycles_picture, held_out, mismatched_pair, two_animals_picture
-from synth.translate.lab import lab_models
+from synth.translate.lab import lab_models, trained_side
 from synth.weights import WeightsUnavailable
 
 MODELS = translators("cyclegan")
@@ -67,8 +67,7 @@ def default_model() -> str:
 
 def _side(model: str, side: float) -> int:
     """The size a model translates at: the lab's models work at the side they were trained at (64 px)."""
-    trained = next((m.size for m in lab_models("coats") if model in (m.name, m.reverse)), None)
-    return trained or int(side)
+    return trained_side(model) or int(side)
 
 
 def _status() -> tuple[str, str, str]:
@@ -109,7 +108,6 @@ def run_cyclegan(path, model, side, show_cycle, progress=gr.Progress()):
 
 # ------------------------------------------------------------------ why the cycle
 SOURCES = [("a held-out animal (data seed 1000, never trained on)", "sample"), ("my upload", "upload")]
-FINAL = "final"
 LIVE = Form(CycleGANOptions, losses="Objective", steps="Training steps")
 LIVE_RECIPE = dict(ngf=16, ndf=16, batch_size=1, n_train=256, preview_every=25)
 
@@ -138,9 +136,8 @@ def _cycle_scores(comparison) -> str:
 @handler
 def why_cycle(path, **values):
     """One animal through G and back through F for GAN only, + cycle, + identity; silhouettes and scores."""
-    step = values["step"]
-    comparison = compare_cycles(_animal(values["source"], int(values["index"]), path), step=None if step == FINAL else int(step))
-    when = "the final models" if step == FINAL else f"the models after {step} training steps"
+    step, when = snapshot_step(values["step"])
+    comparison = compare_cycles(_animal(values["source"], int(values["index"]), path), step=step)
     return image_file(cycles_picture(comparison), "cycles.png"), f"{_cycle_scores(comparison)}\n\n{when}"
 
 
@@ -148,9 +145,8 @@ def why_cycle(path, **values):
 @handler
 def two_horses(**values):
     """The lecture's slide: two different horses through the GAN-only and the cycle generators."""
-    step = values["step"]
     first, second = mismatched_pair()
-    return image_file(two_animals_picture(first, second, step=None if step == FINAL else int(step)), "two_horses.png")
+    return image_file(two_animals_picture(first, second, step=snapshot_step(values["step"])[0]), "two_horses.png")
 
 
 @gpu(duration=120)
@@ -169,13 +165,12 @@ def train_cycle_live(request: gr.Request, **values):
 
 def _why_cycle_ui() -> None:
     gr.Markdown(WHY_CYCLE)
-    steps = sorted({step for model in lab_models("coats") for step in model.snapshots[:-1]})
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             source = Radio(SOURCES, value="sample", label="Input")
             index = Slider(0, 63, value=0, step=1, label="Held-out animal")
             upload = ImageUpload(label="My upload (an animal on grass)", height=160)
-            step = Radio([FINAL, *map(str, steps)], value=FINAL, label="Models after how many training steps (a time-lapse)")
+            step = snapshot_radio(lab_models("coats"))
             go = gr.Button("Through the three CycleGANs", variant="primary")
             slide = gr.Button("Two horses, GAN loss alone vs with the cycle")
         with gr.Column(scale=3):

@@ -12,8 +12,10 @@ from typing import Any
 
 import gradio as gr
 
+from demos.components import Radio
 from synth.cache import MODEL_CACHE
 from synth.runtime import device, precision, precision_setting
+from synth.translate.lab import LabModel
 from synth.weights import default_store
 
 __all__ = ["availability_markdown", "cache_panel", "generators_header", "missing_weights", "models_in_memory", "reset_button"]
@@ -126,3 +128,21 @@ def reset_button(demo: gr.Blocks, tab: str, label: str = "↺ Reset this tab") -
     if states:
         event.then(fresh_states, None, states, api_name=f"{tab}_reset", queue=False)
     return button
+
+
+# ------------------------------------------------------------------ the lab's time-lapse
+#: The time-lapse radio's value for the final models (the others are training steps).
+FINAL = "final"
+
+
+def snapshot_radio(models: Iterable[LabModel]) -> Radio:
+    """The time-lapse of the lab's loss experiments: the final models, or the training steps all ``models`` kept."""
+    steps = sorted({step for model in models for step in model.snapshots[:-1]})
+    return Radio([FINAL, *map(str, steps)], value=FINAL, label="Models after how many training steps (a time-lapse)")
+
+
+def snapshot_step(value: str) -> tuple[int | None, str]:
+    """The radio's ``value`` as the experiments' ``step`` (``None``: the final models) and in words."""
+    if value == FINAL:
+        return None, "the final models"
+    return int(value), f"the models after {value} training steps"

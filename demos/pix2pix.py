@@ -18,7 +18,7 @@ from demos.components import Dropdown, ImageEditor, ImageUpload, Number, Radio, 
 from demos.errors import handler, require_image
 from demos.forms import Form
 from demos.jobs import job, queued
-from demos.panels import availability_markdown, generators_header, missing_weights, reset_button
+from demos.panels import availability_markdown, generators_header, missing_weights, reset_button, snapshot_radio, snapshot_step
 from demos.serving import image_file, launch_alone
 from synth import limits
 from synth.colors import luminance
@@ -29,7 +29,7 @@ from synth.streaming import Done, stream
 from synth.train import Pix2PixOptions, train_pix2pix
 from synth.translate import translate, translators
 from synth.translate.experiments import compare_losses, held_out, losses_pictures
-from synth.translate.lab import lab_models
+from synth.translate.lab import lab_models, trained_side
 from synth.translate.maps import MAP_PALETTE, sample_map
 
 MODELS = translators("pix2pix")
@@ -80,8 +80,7 @@ def _status() -> tuple[str, str, str]:
 
 def _side(model: str, side: float) -> int:
     """The size a model translates at: the lab's models work at the side they were trained at (64 px)."""
-    trained = next((m.size for data in ("maps", "colour") for m in lab_models(data) if m.name == model), None)
-    return trained or int(side)
+    return trained_side(model) or int(side)
 
 
 def _palette_markdown() -> str:
@@ -149,7 +148,6 @@ def compare_cyclegan(last_input, mode, seed, side, progress=gr.Progress()):
 # ------------------------------------------------------------------ why a GAN loss
 EXPERIMENTS = [("map → aerial photo (maps)", "maps"), ("grey → colour (colour)", "colour")]
 SOURCES = [("a held-out sample (data seed 1000, never trained on)", "sample"), ("my upload", "upload"), ("my drawing (Draw a map)", "drawing")]
-FINAL = "final"
 #: Live training: the shipped models' recipe, fewer steps (its own lane, capped by synth.limits).
 LIVE = Form(Pix2PixOptions, steps="Training steps per model")
 LIVE_RECIPE = dict(ngf=16, ndf=16, batch_size=4, n_train=256, preview_every=25)
@@ -189,11 +187,10 @@ def _scores(comparison) -> str:
 @handler
 def why_gan_loss(path, drawing, **values):
     """The three generators of one experiment on one input: outputs, D's patch maps, the spread over dropout seeds, scores."""
-    data, step = values["data"], values["step"]
+    data, (step, when) = values["data"], snapshot_step(values["step"])
     image, target = _experiment_input(data, values["source"], int(values["index"]), path, drawing)
-    comparison = compare_losses(image, data, target=target, step=None if step == FINAL else int(step), seed=int(values["seed"]))
+    comparison = compare_losses(image, data, target=target, step=step, seed=int(values["seed"]))
     pictures = {name: image_file(picture, f"{name}.png") for name, picture in losses_pictures(comparison).items()}
-    when = "the final models" if step == FINAL else f"the models after {step} training steps"
     return pictures["outputs"], pictures.get("patch maps"), pictures.get("spread"), f"{_scores(comparison)}\n\n{when}; dropout seed {int(values['seed'])}"
 
 
@@ -224,14 +221,13 @@ def train_live(request: gr.Request, **values):
 
 def _why_gan_ui(canvas: ImageEditor) -> None:
     gr.Markdown(WHY_GAN)
-    steps = sorted({step for model in lab_models("maps") + lab_models("colour") for step in model.snapshots[:-1]})
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             data = Radio(EXPERIMENTS, value="maps", label="Experiment")
             source = Radio(SOURCES, value="sample", label="Input")
             index = Slider(0, 63, value=3, step=1, label="Held-out sample")
             upload = ImageUpload(label="My upload (a map in the palette, or any photo for grey → colour)", height=160)
-            step = Radio([FINAL, *map(str, steps)], value=FINAL, label="Models after how many training steps (a time-lapse)")
+            step = snapshot_radio(lab_models("maps") + lab_models("colour"))
             seed = Number(0, precision=0, minimum=0, maximum=2**63 - 1, label="Dropout seed (the generator's noise)")
             go = gr.Button("Compare the three losses", variant="primary")
         with gr.Column(scale=3):

@@ -86,16 +86,8 @@ def hstack(images: Sequence[torch.Tensor], *, pad: int = 8, background: float = 
 
 
 def vstack(images: Sequence[torch.Tensor], *, pad: int = 10, background: float = 1.0) -> torch.Tensor:
-    """Images one above the other, left-aligned, ``pad`` pixels apart (no rescaling)."""
-    images = [as_rgb(im.float()) for im in images]
-    width = max(im.shape[-1] for im in images)
-    height = sum(im.shape[-2] for im in images) + pad * (len(images) - 1)
-    canvas = torch.full((1, 3, height, width), background)
-    top = 0
-    for image in images:
-        canvas[..., top : top + image.shape[-2], : image.shape[-1]] = image.clamp(0, 1)
-        top += image.shape[-2] + pad
-    return canvas
+    """Images one above the other, left-aligned, ``pad`` pixels apart (no rescaling): :func:`hstack` of the transposes."""
+    return hstack([image.transpose(-1, -2) for image in images], pad=pad, background=background).transpose(-1, -2).contiguous()
 
 
 def tile(image: torch.Tensor, repeats: int = 2) -> torch.Tensor:

@@ -63,6 +63,7 @@ __all__ = [
     "lab_models",
     "lab_model",
     "snapshot",
+    "trained_side",
     "measure_pix2pix",
     "measure_cyclegan",
 ]
@@ -229,6 +230,13 @@ def lab_model(name: str) -> LabModel:
     if base not in _BY_NAME:
         raise ValueError(f"{str(name)[:60]!r} is not a lab generator; known: {', '.join(_BY_NAME)}")
     return _BY_NAME[base][0]
+
+
+def trained_side(name: str) -> int | None:
+    """The side in pixels that lab generator ``name`` (final or ``NAME@STEP``) was trained at,
+    and translates at; ``None`` for any other model."""
+    found = _BY_NAME.get(name.split("@", 1)[0])
+    return found[0].size if found else None
 
 
 def snapshot(name: str, step: int) -> str:
