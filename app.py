@@ -95,7 +95,7 @@ def configure_cpu(threads: int | None = None) -> str:
     intra = cores if threads == 0 else threads or max(1, cores // heavy)
     intra, interop = runtime.set_threads(intra, interop=1)
     malloc = os.environ.get("SYNTH_TUNE_MALLOC", "1") != "0" and runtime.tune_malloc()
-    return f"{cores} cores, {intra} torch thread(s) per job, lanes {lanes(cores)}, malloc tuned: {malloc}, precision {runtime.precision_setting()}: {runtime.precision('cpu')} on the CPU"
+    return f"{cores} cores, {intra} torch thread(s) per job, lanes {lanes(cores)}, malloc tuned: {malloc}, {runtime.precision_summary('cpu')}"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -14,7 +14,7 @@ import gradio as gr
 
 from demos.components import Radio
 from synth.cache import MODEL_CACHE
-from synth.runtime import device, precision, precision_setting
+from synth.runtime import device, precision_summary
 from synth.translate.lab import LabModel
 from synth.weights import default_store
 
@@ -60,7 +60,7 @@ def models_in_memory() -> str:
     header = "| model | device | weights | computes in | memory | load time |\n|---|---|---|---|---|---|\n"
     table = header + "\n".join(rows) if rows else "_No model loaded yet: models load on first use._"
     return (
-        f"{table}\n\nComputing on **{device()}** (precision {precision_setting()}: {precision(device())}) · **{stats.bytes / 2**20:.1f} MB** of {stats.budget / 2**30:.1f} GB budget · "
+        f"{table}\n\nComputing on **{device()}** ({precision_summary(device())}) · **{stats.bytes / 2**20:.1f} MB** of {stats.budget / 2**30:.1f} GB budget · "
         f"hits {stats.hits} · misses {stats.misses} · evictions {stats.evictions} · "
         f"loads {stats.loads} ({stats.load_seconds:.1f} s in total)"
     )

@@ -66,7 +66,7 @@ class CachedModel:
     dtype: str
     bytes: int
     load_seconds: float
-    precision: str = "float32"  # what it computes in: synth.runtime.Policy.describe()
+    precision: str  # what it computes in: synth.runtime.Policy.describe()
 
 
 @dataclass(frozen=True)

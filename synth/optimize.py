@@ -262,10 +262,8 @@ def optimize(
         x = x.detach().clamp(0, 1).requires_grad_(True)
         extractor = FeatureExtractor(backbone, objective.layers, pooling=opts.pooling, padding="circular" if periodic else "zeros")
         stage = f"scale {index + 1}/{len(sizes)} · {working[0]}×{working[1]}"
-        reported = time.monotonic()
-        for k, losses in _evaluations(x, objective, extractor, count, opts):
-            if callback is not None and (k % opts.every == 0 or k == count or time.monotonic() - reported >= REPORT_SECONDS):
-                reported = time.monotonic()
+        for k, losses, due in _evaluations(x, objective, extractor, count, opts):
+            if callback is not None and (k % opts.every == 0 or k == count or due):
                 values = {name: float(value.detach()) for name, value in losses.items()}
                 try:
                     report(callback, Progress(done + k, opts.steps, stage, x.detach().cpu().clone(), values))
@@ -276,8 +274,9 @@ def optimize(
     return image.clamp(0, 1)
 
 
-def _evaluations(x: Tensor, objective: Objective, extractor: FeatureExtractor, count: int, opts: PixelOptions) -> Iterator[tuple[int, dict[str, Tensor]]]:
-    """Optimise ``x`` in place for ``count`` loss evaluations; yield (evaluations so far, last terms).
+def _evaluations(x: Tensor, objective: Objective, extractor: FeatureExtractor, count: int, opts: PixelOptions) -> Iterator[tuple[int, dict[str, Tensor], bool]]:
+    """Optimise ``x`` in place for ``count`` loss evaluations; yield (evaluations so far, last terms, due),
+    ``due`` when a report is owed for the time (the chunk was cut to fit :data:`REPORT_SECONDS`, or lasted that long).
 
     Yields after every chunk of evaluations that ends at a multiple of ``every`` or
     of :data:`PROJECT_EVERY`, or at ``count``, and, when evaluations are slow, after
@@ -309,10 +308,10 @@ def _evaluations(x: Tensor, objective: Objective, extractor: FeatureExtractor, c
         opt = torch.optim.Adam([x], lr=opts.lr or 0.02)
     k, started = 0, time.monotonic()
     while k < count:
-        chunk = min(count - k, opts.every - k % opts.every, PROJECT_EVERY - k % PROJECT_EVERY)
+        natural = min(count - k, opts.every - k % opts.every, PROJECT_EVERY - k % PROJECT_EVERY)
         # the first evaluation alone times one; then as many as fit in REPORT_SECONDS
         fit = int(REPORT_SECONDS * k / max(time.monotonic() - started, 1e-9)) if k else 1
-        chunk = max(1, min(chunk, fit))
+        chunk, cut, began = max(1, min(natural, fit)), k > 0 and fit <= natural, time.monotonic()
         if opts.optimizer == "lbfgs":
             opt.param_groups[0]["max_iter"], opt.param_groups[0]["max_eval"] = chunk, chunk + 1
             opt.step(closure)
@@ -327,4 +326,4 @@ def _evaluations(x: Tensor, objective: Objective, extractor: FeatureExtractor, c
                 x.clamp_(0, 1)
             if not torch.isfinite(x).all():
                 raise FloatingPointError("the optimisation diverged (non-finite pixels); try Adam or a smaller learning rate")
-        yield k, losses
+        yield k, losses, cut or time.monotonic() - began >= REPORT_SECONDS

@@ -128,17 +128,16 @@ def preload(names: Iterable[str] | None = None, *, warm: bool = True, log: Calla
         else:
             start = time.perf_counter()
             try:
-                model = MODEL_CACHE.get(name)
+                MODEL_CACHE.get(name)
                 warmup = WARMUPS.get(model_spec(name).task)
                 if warm and warmup:
                     warmup(name)
             except (WeightsUnavailable, ValueError, RuntimeError) as err:
                 result = Preloaded(name, "failed", time.perf_counter() - start, f"{type(err).__name__}: {err}")
             else:
-                parameter = next(model.parameters(), None)
-                where = f"{parameter.device}, {str(parameter.dtype).removeprefix('torch.')}, {runtime.policy(model).describe()}" if parameter is not None else "no parameters"
-                size = sum(t.numel() * t.element_size() for t in [*model.parameters(), *model.buffers()]) / 2**20
-                result = Preloaded(name, "ready", time.perf_counter() - start, f"{where}, {size:.0f} MB")
+                held = next((m for m in reversed(MODEL_CACHE.stats().models) if m.name == name), None)  # what the cache recorded
+                detail = f"{held.device}, {held.dtype}, {held.precision}, {held.bytes / 2**20:.0f} MB" if held else "evicted at once: the cache budget is too small"
+                result = Preloaded(name, "ready", time.perf_counter() - start, detail)
         results.append(result)
         if log and result.status != "missing":
             log(f"{result.status:8} {name:28} {result.seconds:5.1f} s  {result.detail}")
@@ -155,7 +154,7 @@ def summary(results: list[Preloaded]) -> str:
     failed = [r for r in results if r.status == "failed"]
     lines = [f"Preloaded {len(ready)} of {len(results)} models in {sum(r.seconds for r in results):.1f} s: {', '.join(r.name for r in ready) or 'none'}."]
     dev = runtime.device()
-    lines.append(f"Precision (SYNTH_PRECISION={runtime.precision_setting()}): {runtime.precision(dev)} on {dev}; each model's line says what it computes in.")
+    lines.append(f"{runtime.precision_summary(dev).capitalize()} (SYNTH_PRECISION); each model's line says what it computes in.")
     for r in failed:
         lines.append(f"FAILED {r.name}: {r.detail}")
     if missing:

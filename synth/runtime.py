@@ -17,7 +17,7 @@ import os
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, get_args
 
 import torch
 from torch import nn
@@ -27,6 +27,7 @@ __all__ = [
     "default_dtype",
     "Precision",
     "PRECISIONS",
+    "Mode",
     "Layout",
     "LAYOUTS",
     "Policy",
@@ -34,6 +35,7 @@ __all__ = [
     "autocast",
     "bf16_supported",
     "precision",
+    "precision_summary",
     "precision_setting",
     "policy",
     "check_seed",
@@ -194,7 +196,9 @@ def tune_malloc(mmap_threshold: int = 64 * 2**20, trim_threshold: int = 256 * 2*
 #: family allows it (even on hardware without bfloat16 units: slower, for checks); or
 #: bfloat16 where the hardware has it (``auto``, the default).
 Precision = Literal["fp32", "bf16", "auto"]
-PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "auto")
+PRECISIONS: tuple[str, ...] = get_args(Precision)
+#: A precision in force (``auto`` resolved): what :func:`precision` returns and :func:`autocast` takes.
+Mode = Literal["fp32", "bf16"]
 
 
 @dataclass(frozen=True)
@@ -311,7 +315,7 @@ def bf16_supported(dev: torch.device | str = "cpu") -> bool:
     return False
 
 
-def precision(dev: torch.device | str = "cpu") -> Literal["fp32", "bf16"]:
+def precision(dev: torch.device | str = "cpu") -> Mode:
     """The precision in force on ``dev``: ``fp32`` or ``bf16`` (then per family, see :data:`LAYOUTS`).
 
     ``auto`` is ``bf16`` on a CPU with bfloat16 units and ``fp32`` elsewhere. On CUDA
@@ -326,6 +330,11 @@ def precision(dev: torch.device | str = "cpu") -> Literal["fp32", "bf16"]:
     if setting == "bf16":
         return "bf16" if dev.type == "cpu" or bf16_supported(dev) else "fp32"
     return "bf16" if dev.type == "cpu" and bf16_supported(dev) else "fp32"
+
+
+def precision_summary(dev: torch.device | str = "cpu") -> str:
+    """The setting and what it means on ``dev``, for logs and panels: e.g. ``"precision auto: bf16 on cpu"``."""
+    return f"precision {precision_setting()}: {precision(dev)} on {torch.device(dev).type}"
 
 
 def policy(model: nn.Module, dev: torch.device | str | None = None) -> Policy:
@@ -345,7 +354,7 @@ def policy(model: nn.Module, dev: torch.device | str | None = None) -> Policy:
     return Policy(dev.type, torch.bfloat16, layout.channels_last and dev.type == "cpu")
 
 
-def autocast(mode: Literal["fp32", "bf16"], dev: torch.device) -> contextlib.AbstractContextManager:
+def autocast(mode: Mode, dev: torch.device) -> contextlib.AbstractContextManager:
     """An explicit precision for code that chooses its own (the trainers' ``precision`` option):
     nothing for ``"fp32"``, bfloat16 autocast on ``dev`` for ``"bf16"``."""
     if mode == "fp32":

@@ -26,13 +26,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..progress import Callback, Progress, StopEarly, report
+from ..runtime import Mode
 from ..translate.layers import TestTimeState, test_time
 
 __all__ = [
@@ -48,7 +48,7 @@ __all__ = [
     "paper_mode",
 ]
 
-Precision = Literal["fp32", "bf16"]
+Precision = Mode  # the trainers take a resolved precision: fp32 or bf16
 
 #: The named random streams of a run, in the order their seeds are drawn.
 STREAMS = ("init_g", "init_f", "init_d", "init_d_b", "data", "data_b", "dropout", "pool", "preview")
