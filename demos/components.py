@@ -197,6 +197,14 @@ def _values(component: gr.components.Component) -> list[Any]:
     return [value for _, value in component.choices]  # type: ignore[attr-defined]
 
 
+def _nothing(component: gr.components.Component) -> None:
+    """``None`` for a choice: the browser never sends it for a control that starts with a value, so only
+    a raw client does; refused there with the listed choices (a control without a value may be empty)."""
+    if component.value is not None:  # type: ignore[attr-defined]
+        names = ", ".join(shorten(v, 24) for v in _values(component)[:8])
+        raise _refuse(f"{_label(component, 'a choice')}: choose one of {names}; got nothing.")
+
+
 class Dropdown(gr.Dropdown):
     """``gr.Dropdown`` that takes one listed, hashable value (or a bounded list of them with ``multiselect``)."""
 
@@ -204,6 +212,7 @@ class Dropdown(gr.Dropdown):
 
     def preprocess(self, payload: Any) -> Any:  # type: ignore[override]
         if payload is None:
+            _nothing(self)
             return None
         if self.multiselect:
             return [_choice(self, item, _values(self)) for item in _bounded_list(self, payload)]
@@ -216,7 +225,10 @@ class Radio(gr.Radio):
     is_template = True
 
     def preprocess(self, payload: Any) -> Any:  # type: ignore[override]
-        return None if payload is None else super().preprocess(_choice(self, payload, _values(self)))
+        if payload is None:
+            _nothing(self)
+            return None
+        return super().preprocess(_choice(self, payload, _values(self)))
 
 
 def _bounded_list(component: gr.components.Component, payload: Any) -> list[Any]:

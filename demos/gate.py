@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import gradio as gr
+
 from .components import allowed_roots
 from .jobs import JOB_TABS, JOBS, SESSION_EVENTS
 
@@ -152,6 +154,8 @@ class RequestGate:
             return None, body
         if fn is None:
             return None, body
+        if isinstance(arguments, list) and disarm_misshapen_files(list(getattr(fn, "inputs", ())), arguments):
+            body = json.dumps(request).encode()
         event = request.get("event_data")
         if fn.collects_event_data and not (isinstance(event, dict) and "index" in event and "value" in event):
             return (422, "This event needs the data of a click (the cell's index and value)."), body
@@ -165,6 +169,29 @@ class RequestGate:
         if tab is not None:
             JOBS.supersede(session, tab)
         return None, body
+
+
+def _file_like(value: Any) -> bool:
+    return value is None or isinstance(value, dict)
+
+
+def disarm_misshapen_files(inputs: list, arguments: list) -> bool:
+    """Replace each file argument that is neither null nor a file object (an image editor's parts
+    included) by a reference to nothing, in place; whether any was.
+
+    Gradio's own model check would refuse some of them with its generic error and a logged
+    traceback before any of our components sees them; disarmed, they get the components'
+    one message ("please upload an image"), like every other reference to a stranger's file.
+    """
+    changed = False
+    for index, (component, value) in enumerate(zip(inputs, arguments)):
+        if isinstance(component, gr.ImageEditor):
+            parts = [value.get("background"), value.get("composite"), *(value.get("layers") or [])] if isinstance(value, dict) else [value]
+            if not (value is None or (isinstance(value, dict) and isinstance(value.get("layers") or [], list) and all(map(_file_like, parts)))):
+                arguments[index], changed = None, True
+        elif isinstance(component, (gr.Image, gr.File)) and not _file_like(value):
+            arguments[index], changed = {"path": None}, True
+    return changed
 
 
 async def _answer(send: Callable, status: int, detail: str) -> None:

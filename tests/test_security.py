@@ -187,3 +187,19 @@ def test_a_file_reference_with_upload_metadata_is_not_copied_or_fetched(app_serv
     copied = [p for p in app_server.gradio_temp.rglob("*") if p.is_file() and p.stat().st_size == len(data) and p.read_bytes() == data]
     assert not copied, copied
     assert not [p for p in app_server.gradio_temp.rglob("hostname")]
+
+
+def test_a_file_of_the_wrong_shape_and_a_missing_choice_get_our_messages(app_server: AppServer, client: Client) -> None:
+    """A file argument that is a number or a list fails Gradio's own model check (its generic error, a
+    logged traceback) before any component sees it: the gate disarms it first, so the component gives
+    its one message. A null where a radio always has a value reaches no handler (it reached int(None))."""
+    api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    for endpoint, (param, settings) in corpus.IMAGE_ENDPOINTS.items():
+        for bad in ("/etc/hostname", 5, [{"path": "/etc/hostname"}]):
+            values = {**settings, param: bad}
+            arguments = [values.get(p["parameter_name"], p["parameter_default"]) for p in api[endpoint]["parameters"]]
+            text = _call(app_server.url, endpoint.strip("/"), arguments)
+            assert "event: error" in text and "Please upload an image" in text, (endpoint, bad, text[:300])
+    assert "Paint a map" in _call(app_server.url, "pix2pix_translate_drawing", ["abc", "pix2pix/map2sat", "paper", 0, 256])
+    text = _call(app_server.url, "cyclegan_two_horses", [None])
+    assert "event: error" in text and "got nothing" in text and "Something went wrong" not in text, text[:300]
