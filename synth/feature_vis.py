@@ -83,7 +83,7 @@ def feature_maps(backbone: nn.Module, image: Tensor, layer: str, *, count: int =
 @torch.no_grad()
 def gram_heatmap(backbone: nn.Module, image: Tensor, layer: str, *, channels: int = 64, pooling: Pooling = "avg") -> Figure:
     """The Gram matrix of ``layer`` for ``image`` as a heatmap (the ``channels`` strongest, by G_ii)."""
-    features = FeatureExtractor(backbone, [layer], pooling=pooling)(image)[layer].float()
+    features = FeatureExtractor(backbone, [layer], pooling=pooling)(image)[layer]
     gram = gram_matrix(features)[0].cpu()
     order = gram.diagonal().argsort(descending=True)[:channels]
     shown = gram[order][:, order]

@@ -225,8 +225,8 @@ class FeatureExtractor(nn.Module):
     policy
         Precision and memory layout of the pass (default: :func:`synth.runtime.policy`
         of the backbone, asked once here). Under bfloat16 autocast the activations come
-        back in bfloat16: callers compute Gram matrices and losses from ``.float()``
-        copies, outside the autocast region.
+        back in bfloat16: callers compute losses from ``.float()`` copies, outside the
+        autocast region (:func:`synth.gatys.gram_matrix` sums in float32 itself).
 
     The forward pass stops after the deepest requested layer and never rectifies in
     place, so ``conv1_1`` is the convolution's output, not its ReLU (Caffe's in-place

@@ -109,27 +109,56 @@ class HighToLowOptions(TextureOptions):
 
 
 # ---------------------------------------------------------------- statistics
+class _Gram(torch.autograd.Function):
+    """G = F F^T / M at float32 (or wider) precision, with one product in the backward pass.
+
+    For a loss L of G, dL/dF = (S + S^T) F / M with S = dL/dG: one batched product
+    instead of autograd's two (one per factor of F F^T). It is computed in the
+    activations' own dtype, as every other step of a bfloat16 autocast backward is
+    (the float32 path is unchanged in precision); the Gram matrix itself, and so the
+    loss, is accumulated in float32 from a float32 copy of F.
+    """
+
+    @staticmethod
+    def forward(ctx, features: Tensor) -> Tensor:  # type: ignore[override]
+        batch, channels, height, width = features.shape
+        flat = features.reshape(batch, channels, height * width)
+        ctx.save_for_backward(flat)
+        ctx.shape, ctx.positions = features.shape, height * width
+        wide = flat.to(torch.promote_types(flat.dtype, torch.float32))
+        return torch.bmm(wide, wide.transpose(1, 2)) / ctx.positions
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:  # type: ignore[override]
+        (flat,) = ctx.saved_tensors
+        symmetric = ((grad + grad.transpose(1, 2)) / ctx.positions).to(flat.dtype)
+        return torch.bmm(symmetric, flat).reshape(ctx.shape)
+
+
 def gram_matrix(features: Tensor) -> Tensor:
     """Gram matrix of feature maps, averaged over positions.
 
     G_ij = (1 / M) sum_x sum_y c_i(x, y) c_j(x, y)   (Gatys et al. 2015, Eq. 1, divided by M)
 
     Dividing by the number of positions M = H * W makes Grams of images of different
-    sizes comparable (an output larger than the input has the same target).
+    sizes comparable (an output larger than the input has the same target). The sum
+    is accumulated in float32 whatever the activations' dtype (bfloat16 under the
+    precision policy); the gradient comes back in the activations' dtype, computed
+    with one product (dL/dF = (S + S^T) F / M, S = dL/dG).
 
     Parameters
     ----------
     features
-        (B, C, H, W) activations.
+        (B, C, H, W) activations, any floating dtype.
 
     Returns
     -------
     Tensor
-        (B, C, C).
+        (B, C, C), float32 (float64 for float64 features).
     """
-    batch, channels, height, width = features.shape
-    flat = features.reshape(batch, channels, height * width)
-    return torch.bmm(flat, flat.transpose(1, 2)) / (height * width)
+    if features.ndim != 4:
+        raise ValueError(f"expected feature maps (B, C, H, W), got shape {tuple(features.shape)}")
+    return _Gram.apply(features)
 
 
 def gram_loss(gram: Tensor, target: Tensor, *, norm: Norm = "relative") -> Tensor:
@@ -174,11 +203,11 @@ class TextureLoss:
         """Targets from the example ``image`` (1, 3, H, W) in [0, 1]."""
         with torch.no_grad():
             features = extractor(image)
-        return cls({layer: gram_matrix(features[layer].float()) for layer in extractor.layers}, weights, norm=norm)
+        return cls({layer: gram_matrix(features[layer]) for layer in extractor.layers}, weights, norm=norm)
 
     def __call__(self, features: Mapping[str, Tensor]) -> dict[str, Tensor]:
         return {
-            layer: self.weights[layer] * gram_loss(gram_matrix(features[layer].float()), target, norm=self.norm)
+            layer: self.weights[layer] * gram_loss(gram_matrix(features[layer]), target, norm=self.norm)
             for layer, target in self.targets.items()
         }
 

@@ -265,7 +265,7 @@ def transfer(
         with torch.no_grad():
             content_features = extractor(resize(source, working))
             grams = [extractor(fit_side(s, max(16, round(opts.style_scale * side)))) for s in style_images]
-        targets = {layer: sum(w * gram_matrix(g[layer].float()) for w, g in zip(weights, grams)) for layer in style_layers}
+        targets = {layer: sum(w * gram_matrix(g[layer]) for w, g in zip(weights, grams)) for layer in style_layers}
         style_loss = TextureLoss(targets, layer_weights, norm=opts.norm)  # type: ignore[arg-type]
         content_loss = ContentLoss({layer: content_features[layer].float() for layer in content_layers}, norm=opts.norm)
 

@@ -34,6 +34,31 @@ def test_gram_matrix_equals_the_double_loop() -> None:
     torch.testing.assert_close(gram_matrix(features)[0], naive_gram(features))
 
 
+def test_gram_matrix_gradient_is_autograds_of_the_product() -> None:
+    """The one-product backward, (S + S^T) F / M, against autograd through F F^T / M (float64)."""
+    features = torch.randn(2, 5, 4, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(gram_matrix, (features,))
+    weights = torch.randn(2, 5, 5, dtype=torch.float64)  # a loss whose S = dL/dG is not symmetric
+    (gram_matrix(features) * weights).sum().backward()
+    ours, features.grad = features.grad, None
+    flat = features.reshape(2, 5, 12)
+    (torch.bmm(flat, flat.transpose(1, 2)) / 12 * weights).sum().backward()
+    torch.testing.assert_close(ours, features.grad)
+
+
+def test_gram_matrix_of_bfloat16_features_sums_in_float32_and_returns_their_gradient_dtype() -> None:
+    features = torch.randn(1, 8, 16, 16)
+    low = features.bfloat16().requires_grad_()
+    gram = gram_matrix(low)
+    assert gram.dtype == torch.float32
+    torch.testing.assert_close(gram, gram_matrix(low.detach().float()))  # exact: the sum ran in float32
+    gram.square().sum().backward()
+    assert low.grad is not None and low.grad.dtype == torch.bfloat16
+    wide = low.detach().float().requires_grad_()
+    gram_matrix(wide).square().sum().backward()
+    torch.testing.assert_close(low.grad.float(), wide.grad, rtol=2e-2, atol=2e-2 * float(wide.grad.abs().max()))
+
+
 def test_texture_loss_equals_the_double_loop() -> None:
     layers = {"a": torch.randn(1, 4, 3, 3, dtype=torch.float64), "b": torch.randn(1, 6, 2, 5, dtype=torch.float64)}
     targets = {k: torch.randn(1, v.shape[1], 3, 4, dtype=torch.float64) for k, v in layers.items()}
