@@ -12,6 +12,7 @@ from synth import create_model, list_models
 from synth.features import (
     VGG,
     FeatureExtractor,
+    average_pool,
     caffe_onnx_name,
     vgg16_caffe_from_onnx,
     vgg_checkpoint_filter,
@@ -202,3 +203,25 @@ def test_caffe_vgg16_matches_the_onnx_graph_on_a_real_photo(make_store) -> None:
         scale = float(expected.abs().max())
         assert scale > 0
         torch.testing.assert_close(got[layer], expected, rtol=1e-4, atol=1e-4 * scale, msg=f"{layer} differs")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("shape", [(2, 3, 8, 10), (1, 4, 7, 9)])
+def test_average_pool_is_avg_pool2d_bit_for_bit_with_its_gradient(dtype, shape):
+    """The faster 2x2 pooling against F.avg_pool2d: the same bits forward, the same gradient, odd sides included."""
+    x = torch.randn(shape).to(dtype)
+    ours_in, reference_in = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ours, reference = average_pool(ours_in), F.avg_pool2d(reference_in, 2, 2)
+    assert ours.dtype == dtype and torch.equal(ours, reference)
+    weights = torch.randn(reference.shape).to(dtype)
+    (ours * weights).sum().backward()
+    (reference * weights).sum().backward()
+    torch.testing.assert_close(ours_in.grad, reference_in.grad, rtol=0, atol=0)
+
+
+def test_average_pool_under_autocast_keeps_the_activations_dtype():
+    x = torch.rand(1, 4, 6, 6)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        pooled, kept = average_pool(x.bfloat16()), average_pool(x)
+    assert pooled.dtype == torch.bfloat16 and torch.equal(pooled, F.avg_pool2d(x.bfloat16(), 2, 2))
+    assert kept.dtype == torch.float32 and torch.equal(kept, F.avg_pool2d(x, 2, 2))
