@@ -158,7 +158,18 @@ def _number(component: gr.components.Component, payload: Any) -> int | float:
         raise _refuse(f"{what}: {shorten(payload)} is less than minimum value {low}.")
     if high is not None and payload > high:
         raise _refuse(f"{what}: {shorten(payload)} is greater than maximum value {high}.")
+    if _whole(component) and not (isinstance(payload, numbers.Integral) or float(payload).is_integer()):
+        raise _refuse(f"{what}: expected a whole number, got {shorten(payload)}.")
     return payload
+
+
+def _whole(component: gr.components.Component) -> bool:
+    """Whether the control only offers whole numbers: a slider stepping by whole numbers from a whole
+    minimum, or a number box rounded to no decimals (a stranger's 2.5 is refused, not truncated)."""
+    if isinstance(component, gr.Number):
+        return getattr(component, "precision", None) == 0
+    step, low = getattr(component, "step", None), getattr(component, "minimum", None)
+    return all(isinstance(v, numbers.Real) and float(v).is_integer() for v in (step, low))
 
 
 class Slider(gr.Slider):

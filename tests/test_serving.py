@@ -86,6 +86,20 @@ def test_numbers_are_checked_before_any_conversion(value, says: str) -> None:
     assert slider.preprocess(4) == 4
 
 
+def test_whole_number_controls_refuse_a_fraction_instead_of_truncating_it() -> None:
+    index = components.Slider(0, 63, value=3, step=1, label="Held-out sample")
+    assert "Held-out sample: expected a whole number, got 2.5" in _refusal(lambda: index.preprocess(2.5))
+    assert index.preprocess(2) == 2 and index.preprocess(2.0) == 2
+    size = components.Slider(64, 512, value=128, step=32, label="Output size")
+    assert "whole number" in _refusal(lambda: size.preprocess(100.5))
+    seed = components.Number(0, precision=0, minimum=0, maximum=2**63 - 1, label="Seed")
+    assert "Seed: expected a whole number, got 1e-05" in _refusal(lambda: seed.preprocess(1e-5))
+    fraction = components.Slider(0, 1, value=0.5, step=0.05, label="Blend")  # fractions are its values
+    assert fraction.preprocess(0.35) == 0.35
+    weight = components.Number(1.0, minimum=0, maximum=10, label="Weight")  # no precision: any number
+    assert weight.preprocess(2.5) == 2.5
+
+
 def test_choices_must_be_one_listed_hashable_value() -> None:
     dropdown = components.Dropdown(["a", "b"], value="a", label="Model")
     assert dropdown.preprocess("b") == "b"
