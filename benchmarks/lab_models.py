@@ -1,6 +1,7 @@
 """The lecture's loss ablations, measured on our shipped models (``weights/lab/``).
 
     python benchmarks/lab_models.py [--n 64] [--seed 1000] [--data maps colour coats] [--time-lapse]
+    python benchmarks/lab_models.py --checkpoint RUN.safetensors [...]   # a CycleGAN of `python -m synth train cyclegan`
 
 Loads each shipped generator by its registry name (:mod:`synth.translate.lab`) and
 scores it on ``--n`` held-out samples of its procedural set, drawn with ``--seed``
@@ -23,6 +24,8 @@ scores it on ``--n`` held-out samples of its procedural set, drawn with ``--seed
 
 ``--time-lapse`` prints the same numbers for every kept training step (0, the
 snapshots, the final), so the loss difference can be seen to grow with training.
+``--checkpoint`` scores CycleGAN checkpoints written by ``python -m synth train cyclegan
+--data coats`` (G and F of each file) with the same measures, e.g. a recipe being tried.
 Runs on the CPU with one thread (the numbers do not depend on the machine's load).
 """
 
@@ -32,7 +35,8 @@ import argparse
 
 import torch
 
-from synth.translate.lab import HELD_OUT_SEED, lab_models, measure_cyclegan, measure_pix2pix, snapshot
+from synth.train.checkpoint import load_checkpoint
+from synth.translate.lab import HELD_OUT_SEED, lab_models, measure_cycle, measure_cyclegan, measure_pix2pix, snapshot
 
 
 def _pix2pix(data: str, n: int, seed: int, time_lapse: bool) -> None:
@@ -57,13 +61,29 @@ def _cyclegan(data: str, n: int, seed: int, time_lapse: bool) -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for model in lab_models(data):
         for step in model.snapshots if time_lapse else model.snapshots[-1:]:
-            s = measure_cyclegan(snapshot(model.name, step), n=n, seed=seed)
-            print(
-                f"| {model.title} (`{model.name}`) | {step} | {s['iou']:.2f} | {s['attributes']:.2f} | {s['animals']:.2f} | "
-                f"{s['head_side']:.2f} | {s['pose']:.2f} | {s['domain_b_share']:.2f} | {s['cycle_error']:.3f} | "
-                f"{s['alike']:.2f} ({s['alike_inputs']:.2f}) |",
-                flush=True,
-            )
+            _cycle_row(f"{model.title} (`{model.name}`)", step, measure_cyclegan(snapshot(model.name, step), n=n, seed=seed))
+
+
+def _cycle_row(title: str, step: int, s: dict[str, float]) -> None:
+    print(
+        f"| {title} | {step} | {s['iou']:.2f} | {s['attributes']:.2f} | {s['animals']:.2f} | "
+        f"{s['head_side']:.2f} | {s['pose']:.2f} | {s['domain_b_share']:.2f} | {s['cycle_error']:.3f} | "
+        f"{s['alike']:.2f} ({s['alike_inputs']:.2f}) |",
+        flush=True,
+    )
+
+
+def _checkpoints(paths: list[str], n: int, seed: int) -> None:
+    runs = [load_checkpoint(path) for path in paths]  # every file checked before the table starts
+    for path, run in zip(paths, runs):
+        if run.trainer != "cyclegan" or run.data != "coats":
+            raise ValueError(f"{path}: a {run.trainer or 'unknown'} checkpoint on {run.data or 'unknown data'}; expected CycleGAN on coats")
+    print(f"\n### CycleGAN checkpoints on `coats`: {n} held-out animals of domain A (brown), seed {seed}; G = brown -> striped\n")
+    print("| checkpoint | step | IoU(x, G(x)) | attributes | animals | head side | pose | domain-B share | cycle error | alike G(x) (inputs) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for path, run in zip(paths, runs):
+        _cycle_row(f"`{path}` ({run.options.get('losses')}, ngf {run.architectures['G'].get('ngf')})", run.steps,
+                   measure_cycle(run["G"], run["F"], size=int(run.options["size"]), n=n, seed=seed))  # fmt: skip
 
 
 def main() -> None:
@@ -72,8 +92,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=HELD_OUT_SEED, help=f"seed of the held-out samples (default {HELD_OUT_SEED}; training used 0)")
     parser.add_argument("--data", nargs="+", default=["maps", "colour", "coats"], choices=["maps", "colour", "coats"])
     parser.add_argument("--time-lapse", action="store_true", help="every kept training step, not only the final models")
+    parser.add_argument("--checkpoint", nargs="+", metavar="FILE", help="score these CycleGAN checkpoints of `python -m synth train cyclegan --data coats` instead")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.checkpoint:
+        try:
+            _checkpoints(args.checkpoint, args.n, args.seed)
+        except ValueError as err:  # a missing, foreign or damaged file: its message, exit code 2
+            parser.error(str(err))
+        return
     for data in args.data:
         (_cyclegan if data == "coats" else _pix2pix)(data, args.n, args.seed, args.time_lapse)
 

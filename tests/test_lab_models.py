@@ -141,3 +141,16 @@ def test_a_small_held_out_batch_shows_the_lecture_s_point() -> None:
     assert alone["domain_b_share"] >= 0.9 and cycled["domain_b_share"] >= 0.9  # both make zebras...
     assert cycled["iou"] > alone["iou"] + 0.03 and cycled["attributes"] > alone["attributes"]  # ...only one keeps the horse
     assert cycled["cycle_error"] < 0.8 * alone["cycle_error"]
+
+
+def test_a_checkpoint_file_scores_as_its_registry_name() -> None:
+    """measure_cycle on the G and F of a shipped checkpoint (how benchmarks/lab_models.py --checkpoint scores
+    a run) gives the registry model's numbers: the same networks, loaded two ways."""
+    from synth.train.checkpoint import load_checkpoint
+    from synth.translate.lab import measure_cycle
+    from synth.weights import default_store
+
+    run = load_checkpoint(default_store().fetch("lab/coats-gan+cycle", progress=False))
+    assert measure_cycle(run["G"], run["F"], size=run.options["size"], n=4) == measure_cyclegan("lab/horse2zebra-gan+cycle", n=4)
+    with pytest.raises(ValueError, match="not a lab CycleGAN G"):
+        measure_cyclegan("lab/zebra2horse-gan+cycle", n=4)

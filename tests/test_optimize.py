@@ -7,6 +7,12 @@ tests (``python`` in the repository root, then printing ``float(out.mean())`` an
 pixels indexed here). A refactor must reproduce them; a different CPU or torch build
 may round differently, in which case recompute them with the same calls on the old
 commit and on the new code, and compare those two.
+
+The first test's values were recomputed after commit 9d66978: its one-product Gram
+backward, (S + S^T) F / M, is the same gradient, but the two halves of a float32 Gram
+matrix are not bit-for-bit symmetric, so it rounds differently; after 20 steps the
+pixels moved by at most 6.4e-4 (mean 4.6e-6), the size of a change of thread count.
+The other values did not move.
 """
 
 from __future__ import annotations
@@ -45,8 +51,8 @@ def test_texture_of_20_steps_at_64_px_is_unchanged() -> None:
     """VGG-16 (Caffe), brick at 64 px, default schedule (two scales: 32 and 64 px), L-BFGS, seed 0."""
     texture = load_image(example_path("brick"), max_side=64)
     out = synthesize(texture, size=(64, 64), steps=20, seed=0)
-    _check(out, 0.4380144774913788, {(0, 0, 0): 0.40056583285331726, (1, 31, 17): 0.37209832668304443,
-                                      (2, 63, 63): 0.5131862163543701, (0, 40, 5): 0.3908744752407074})  # fmt: skip
+    _check(out, 0.43801912665367126, {(0, 0, 0): 0.4004819691181183, (1, 31, 17): 0.37145885825157166,
+                                      (2, 63, 63): 0.5129024386405945, (0, 40, 5): 0.3904713988304138})  # fmt: skip
 
 
 def test_adam_tileable_texture_is_unchanged() -> None:

@@ -66,6 +66,7 @@ __all__ = [
     "trained_side",
     "measure_pix2pix",
     "measure_cyclegan",
+    "measure_cycle",
 ]
 
 #: Seed of the held-out samples the models are measured on (training used seed 0).
@@ -339,28 +340,34 @@ def measure_pix2pix(name: str, *, n: int = 64, seed: int = HELD_OUT_SEED, mode: 
 
 
 def measure_cyclegan(name: str, *, n: int = 64, seed: int = HELD_OUT_SEED) -> dict[str, float]:
-    """Score CycleGAN generator ``name`` (G, brown -> striped; final or snapshot) on ``n`` held-out animals.
+    """Score CycleGAN generator ``name`` (G, brown -> striped; final or snapshot) on ``n`` held-out animals:
+    :func:`measure_cycle` of it and the matching snapshot of its reverse generator F."""
+    model = lab_model(name)
+    if model.family != "cyclegan" or model.reverse is None or "/horse2zebra-" not in model.name:
+        raise ValueError(f"{name} is not a lab CycleGAN G (brown -> striped); the measures score striped outputs")
+    step = int(name.split("@", 1)[1]) if "@" in name else model.snapshots[-1]
+    return measure_cycle(name, snapshot(model.reverse, step), size=model.size, n=n, seed=seed)
+
+
+def measure_cycle(forward: nn.Module | str, backward: nn.Module | str, *, size: int = SIZE, n: int = 64, seed: int = HELD_OUT_SEED) -> dict[str, float]:
+    """Score a pair G: brown -> striped, F: striped -> brown (modules or registry names, e.g. the
+    ``G`` and ``F`` of a :func:`synth.train.checkpoint.load_checkpoint`) on ``n`` held-out ``coats`` animals.
 
     :func:`synth.datasets.measures.correspondence` of x and G(x) (silhouette ``iou``,
     agreement of ``animals``, ``head_side``, ``pose`` and of all three,
     ``attributes``; ``domain_b_share`` striped by :func:`~synth.datasets.measures.stripe_score`),
-    plus ``cycle_error``, mean |x - F(G(x))| on [0, 1] with F the matching snapshot
-    of the reverse generator, and ``alike``: the mean silhouette IoU between the
-    outputs of consecutive inputs, G(x_i) and G(x_i+1), beside ``alike_inputs``, the
-    same for the inputs (a G that ignores its input draws alike animals: Zhu et al.
-    2017, section 3, "nothing forces the output to correspond to the input").
+    plus ``cycle_error``, mean |x - F(G(x))| on [0, 1], and ``alike``: the mean
+    silhouette IoU between the outputs of consecutive inputs, G(x_i) and G(x_i+1),
+    beside ``alike_inputs``, the same for the inputs (a G that ignores its input draws
+    alike animals: Zhu et al. 2017, section 3, "nothing forces the output to correspond
+    to the input"). The animals are drawn at ``size`` pixels with ``seed``.
     """
     from ..datasets import unpaired
     from ..datasets.measures import correspondence, iou, silhouette
     from .inference import cycle
 
-    model = lab_model(name)
-    if model.family != "cyclegan" or model.reverse is None or "/horse2zebra-" not in model.name:
-        raise ValueError(f"{name} is not a lab CycleGAN G (brown -> striped); the measures score striped outputs")
-    step = int(name.split("@", 1)[1]) if "@" in name else model.snapshots[-1]
-    reverse = snapshot(model.reverse, step)
-    x, _ = unpaired(model.data).batch("A", range(n), seed=seed, size=model.size)
-    turns = [cycle(x[i : i + 1], name, reverse, device="cpu") for i in range(n)]
+    x, _ = unpaired("coats").batch("A", range(n), seed=seed, size=size)
+    turns = [cycle(x[i : i + 1], forward, backward, device="cpu") for i in range(n)]
     translated = torch.cat([t.translated for t in turns])
     scores = correspondence(x, translated)
     masks_x, masks_g = silhouette(x), silhouette(translated)
