@@ -175,6 +175,15 @@ def _file_like(value: Any) -> bool:
     return value is None or isinstance(value, dict)
 
 
+def _editor_like(value: Any) -> bool:
+    """Null, or an image editor's payload whose background, composite and layers are each file-like."""
+    if value is None:
+        return True
+    if not isinstance(value, dict) or not isinstance(layers := value.get("layers") or [], list):
+        return False
+    return all(map(_file_like, [value.get("background"), value.get("composite"), *layers]))
+
+
 def disarm_misshapen_files(inputs: list, arguments: list) -> bool:
     """Replace each file argument that is neither null nor a file object (an image editor's parts
     included) by a reference to nothing, in place; whether any was.
@@ -186,8 +195,7 @@ def disarm_misshapen_files(inputs: list, arguments: list) -> bool:
     changed = False
     for index, (component, value) in enumerate(zip(inputs, arguments)):
         if isinstance(component, gr.ImageEditor):
-            parts = [value.get("background"), value.get("composite"), *(value.get("layers") or [])] if isinstance(value, dict) else [value]
-            if not (value is None or (isinstance(value, dict) and isinstance(value.get("layers") or [], list) and all(map(_file_like, parts)))):
+            if not _editor_like(value):
                 arguments[index], changed = None, True
         elif isinstance(component, (gr.Image, gr.File)) and not _file_like(value):
             arguments[index], changed = {"path": None}, True

@@ -22,7 +22,7 @@ from synth.train.checkpoint import load_checkpoint
 from synth.train.cyclegan import CycleGANOptions
 from synth.train.pix2pix import Pix2PixOptions
 from synth.translate import TRANSLATORS, translate
-from synth.translate.lab import _RUNS, HELD_OUT_SEED, lab_generators, lab_model, lab_models, measure_cyclegan, measure_pix2pix, snapshot
+from synth.translate.lab import _RUNS, HELD_OUT_SEED, lab_generators, lab_model, lab_models, measure_cycle, measure_cyclegan, measure_pix2pix, snapshot
 from synth.weights import MANIFEST_PATH, WeightStore, load_manifest
 
 WEIGHTS = MANIFEST_PATH.parent
@@ -146,11 +146,7 @@ def test_a_small_held_out_batch_shows_the_lecture_s_point() -> None:
 def test_a_checkpoint_file_scores_as_its_registry_name() -> None:
     """measure_cycle on the G and F of a shipped checkpoint (how benchmarks/lab_models.py --checkpoint scores
     a run) gives the registry model's numbers: the same networks, loaded two ways."""
-    from synth.train.checkpoint import load_checkpoint
-    from synth.translate.lab import measure_cycle
-    from synth.weights import default_store
-
-    run = load_checkpoint(default_store().fetch("lab/coats-gan+cycle", progress=False))
+    run = load_checkpoint(_file("lab/coats-gan+cycle"))
     assert measure_cycle(run["G"], run["F"], size=run.options["size"], n=4) == measure_cyclegan("lab/horse2zebra-gan+cycle", n=4)
     with pytest.raises(ValueError, match="not a lab CycleGAN G"):
         measure_cyclegan("lab/zebra2horse-gan+cycle", n=4)
