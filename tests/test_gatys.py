@@ -214,6 +214,19 @@ def test_high_to_low_returns_the_five_layer_sets() -> None:
     assert torch.equal(seen[2].views["conv1_1"], series[0][1])
 
 
+def test_high_to_low_continues_each_set_from_the_previous_result() -> None:
+    texture = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+    two = {"steps": 3, "size": (32, 32), "layer_sets": HIGH_TO_LOW[:2]}
+    chained, paper = high_to_low(texture, **two), high_to_low(texture, chain=False, **two)
+    assert torch.equal(chained[0][1], paper[0][1])  # the first set starts from the noise either way
+    alone = {"steps": 3, "size": (32, 32), "layers": HIGH_TO_LOW[1], "halvings": 0, "init": "noise"}
+    assert torch.equal(chained[1][1], synthesize(texture, start=chained[0][1], **alone))
+    assert torch.equal(paper[1][1], synthesize(texture, **alone))
+    assert not torch.equal(chained[1][1], paper[1][1])
+    with pytest.raises(ValueError, match=r"expected the start as \(1, 3, H, W\)"):
+        synthesize(texture, start=torch.rand(3, 32, 32), **alone)
+
+
 def test_high_to_low_stops_early_with_what_it_has() -> None:
     def stop_in_the_second_set(progress: Progress) -> None:
         if progress.step > 2:

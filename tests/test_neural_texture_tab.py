@@ -46,6 +46,10 @@ def test_cli_writes_a_texture_and_the_high_to_low_series(tmp_path) -> None:
     assert main(["neural-texture", source, "--high-to-low", str(tmp_path / "series"), "--steps", "2", "--size", "32x32"]) == 0
     names = sorted(p.name for p in (tmp_path / "series").iterdir())
     assert names[0] == "1_conv1_1.png" and names[-1] == "5_conv1_1+pool1+pool2+pool3+pool4.png"
+    assert main(["neural-texture", source, "--high-to-low", str(tmp_path / "paper"), "--steps", "2", "--size", "32x32", "--no-chain"]) == 0
+    pixels = {(run, name): np.asarray(Image.open(tmp_path / run / name)) for run in ("series", "paper") for name in names[:2]}
+    assert np.array_equal(pixels["series", names[0]], pixels["paper", names[0]])  # both start from the noise
+    assert not np.array_equal(pixels["series", names[1]], pixels["paper", names[1]])  # --no-chain: the second set too
 
 
 def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys) -> None:

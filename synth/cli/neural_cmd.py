@@ -10,7 +10,7 @@ from . import parse_size, progress_bar
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from ..gatys import TextureOptions
+    from ..gatys import HighToLowOptions, TextureOptions
 
     parser = subparsers.add_parser(
         "neural-texture",
@@ -25,6 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--size", type=parse_size, metavar="WxH", help="output size (default: the input's after --max-side)")
     parser.add_argument("--max-side", type=int, default=256, help="downscale the input to this longer side first (default %(default)s)")
     add_arguments(parser, TextureOptions, skip=["size"])
+    add_arguments(parser.add_argument_group("--high-to-low only"), HighToLowOptions, skip=list(TextureOptions.info()))  # the series' own options
     parser.set_defaults(run=run)
 
 
