@@ -156,6 +156,8 @@ class RequestGate:
             return None, body
         if isinstance(arguments, list) and disarm_misshapen_files(list(getattr(fn, "inputs", ())), arguments):
             body = json.dumps(request).encode()
+        if isinstance(arguments, list) and not _picks_an_example(list(getattr(fn, "inputs", ())), arguments):
+            return (422, "Pick one of the examples: its position in the list, a whole number."), body
         event = request.get("event_data")
         if fn.collects_event_data and not (isinstance(event, dict) and "index" in event and "value" in event):
             return (422, "This event needs the data of a click (the cell's index and value)."), body
@@ -169,6 +171,17 @@ class RequestGate:
         if tab is not None:
             JOBS.supersede(session, tab)
         return None, body
+
+
+def _picks_an_example(inputs: list, arguments: list) -> bool:
+    """Whether every examples list among an event's inputs gets the position of one of its samples
+    (Gradio indexes the samples with whatever comes: null, 2.5 or 99 end in its own traceback)."""
+    for component, value in zip(inputs, arguments + [None] * (len(inputs) - len(arguments))):
+        if isinstance(component, gr.Dataset) and not (
+            isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(component.samples or ())
+        ):
+            return False
+    return True
 
 
 def _file_like(value: Any) -> bool:

@@ -208,6 +208,19 @@ def test_session_gate_caps_waiting_events_and_supersedes_the_tab_job(monkeypatch
     assert status == 413 and "larger than" in answer["detail"]
 
 
+def test_an_examples_list_is_called_with_the_position_of_one_of_its_samples() -> None:
+    examples = gr.Dataset(components=[gr.Textbox()], samples=[["a"], ["b"], ["c"]])
+    fns = {0: SimpleNamespace(api_name="load_example", collects_event_data=False, inputs=[examples])}
+    app = SimpleNamespace(get_blocks=lambda: SimpleNamespace(fns=fns, _queue=SimpleNamespace(pending_event_ids_session={})))
+    for index in (None, 2.5, 3, -1, True, "1", [1], {"index": 1}):
+        status, answer = _join(app, {"session_hash": "s", "fn_index": 0, "data": [index]}, "/gradio_api/run/predict")
+        assert status == 422 and answer["detail"].startswith("Pick one of the examples"), index
+    assert _join(app, {"session_hash": "s", "fn_index": 0, "data": []}, "/gradio_api/run/predict")[0] == 422  # nothing is no example either
+    for index in (0, 2):
+        status, forwarded = _join(app, {"session_hash": "s", "fn_index": 0, "data": [index]}, "/gradio_api/run/predict")
+        assert status == 200 and forwarded["data"] == [index]
+
+
 def test_file_references_that_are_not_uploads_are_disarmed(uploads: Path) -> None:
     upload = uploads / "h" / "a.png"
     upload.parent.mkdir()
