@@ -59,6 +59,11 @@ class Call:
     weight: float
     args: Callable[[random.Random], tuple]
     needs: tuple[str, ...] = ()
+    label: str = ""  # tells two calls of one endpoint apart in the table (e.g. the model)
+
+    @property
+    def row(self) -> str:
+        return f"{self.api_name} ({self.label})" if self.label else self.api_name
 
 
 #: The realistic mix over all tabs, at small sizes (what a student clicks first).
@@ -73,8 +78,13 @@ MIX: list[Call] = [
     Call("gan_walk", 1, lambda rng: ("dcgan/faces-64", RANDOM_CLASS, 1.0, "0,1,2,3", 4), needs=("dcgan/faces-64",)),
     Call("gan_interpolate", 1, lambda rng: ("dcgan/faces-64", RANDOM_CLASS, 1.0, rng.randrange(100), rng.randrange(100), "slerp", 8, False), needs=("dcgan/faces-64",)),
     Call("gan2d_step", 2, lambda rng: TOY),
-    Call("cyclegan_translate", 2, lambda rng: (handle_file(str(example_path(rng.choice(["chelsea", "coffee"])))), "cyclegan/vintage", 256, False), needs=("cyclegan/vintage",)),
-    Call("pix2pix_translate", 1, lambda rng: (handle_file(str(example_path("map"))), "pix2pix/map2sat", "eval", 0, 256), needs=("pix2pix/map2sat",)),
+    Call("cyclegan_translate", 2, lambda rng: (handle_file(str(example_path(rng.choice(["chelsea", "coffee"])))), "cyclegan/vintage", 256, False), needs=("cyclegan/vintage",), label="vintage"),
+    Call("pix2pix_translate", 1, lambda rng: (handle_file(str(example_path("map"))), "pix2pix/map2sat", "eval", 0, 256), needs=("pix2pix/map2sat",), label="official"),
+    # The lab's own models ship in weights/lab: these clicks are in the mix everywhere.
+    Call("pix2pix_translate", 1, lambda rng: (handle_file(str(example_path("map"))), "lab/maps-cgan+l1", "paper", rng.randrange(100), 256), label="lab"),
+    Call("pix2pix_why_gan_loss", 1, lambda rng: (None, None, rng.choice(["maps", "colour"]), "sample", rng.randrange(64), "final", 0)),
+    Call("cyclegan_translate", 1, lambda rng: (handle_file(str(example_path("horses"))), "lab/horse2zebra-gan+cycle+identity", 256, True), label="lab"),
+    Call("cyclegan_why_cycle", 1, lambda rng: (None, "sample", rng.randrange(64), rng.choice(["final", "1000", "5000"]))),
 ]
 
 LEFT_QUEUE = {Status.PROCESSING, Status.ITERATING, Status.PROGRESS, Status.FINISHED, Status.SENDING_DATA}
@@ -82,7 +92,7 @@ LEFT_QUEUE = {Status.PROCESSING, Status.ITERATING, Status.PROGRESS, Status.FINIS
 
 @dataclass
 class Sample:
-    api_name: str
+    row: str
     seconds: float
     queue_wait: float | None
     error: str | None
@@ -147,7 +157,7 @@ def one_call(client: Client, call: Call, rng: random.Random, timeout: float) -> 
         error = f"{type(err).__name__}: {err}"[:200]
     end = time.perf_counter()
     wait = (left_queue if left_queue is not None else end) - start if error is None else None
-    return Sample(call.api_name, end - start, wait, error)
+    return Sample(call.row, end - start, wait, error)
 
 
 def connect(url: str, count: int) -> list[Client]:
@@ -231,11 +241,11 @@ def report(rounds: list[Round], mix: list[Call], skipped: list[str], clients: in
             "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for call in mix:
-            samples = [s for s in rnd.samples if s.api_name == call.api_name]
+            samples = [s for s in rnd.samples if s.row == call.row]
             ok = [s.seconds for s in samples if s.error is None]
             waits = [s.queue_wait for s in samples if s.queue_wait is not None]
             lines.append(
-                f"| `{call.api_name}` | {len(samples)} | {len(samples) - len(ok)} | {percentile(ok, 0.5):.2f} | {percentile(ok, 0.95):.2f} | "
+                f"| `{call.row}` | {len(samples)} | {len(samples) - len(ok)} | {percentile(ok, 0.5):.2f} | {percentile(ok, 0.95):.2f} | "
                 f"{max(ok, default=float('nan')):.2f} | {percentile(waits, 0.5):.2f} | {percentile(waits, 0.95):.2f} |"
             )
         for message in sorted({s.error for s in rnd.samples if s.error})[:5]:
@@ -270,7 +280,7 @@ def main(argv: list[str] | None = None, *, mix: list[Call] | None = None) -> int
     store = default_store()
     wanted = MIX if mix is None else mix
     mix = [call for call in wanted if all(store.availability(name).cached for name in call.needs)]
-    skipped = [call.api_name for call in wanted if call not in mix]
+    skipped = [call.row for call in wanted if call not in mix]
     process = None
     if args.url:
         if not args.url.startswith(("http://127.0.0.1", "http://localhost")):
