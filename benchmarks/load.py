@@ -35,6 +35,7 @@ from gradio_client import Client, handle_file
 from gradio_client.utils import Status
 
 from synth.examples import example_path
+from synth.translate.lab import lab_models
 from synth.weights import default_store
 
 ROOT = Path(__file__).resolve().parent.parent  # where app.py is
@@ -84,7 +85,7 @@ MIX: list[Call] = [
     Call("pix2pix_translate", 1, lambda rng: (handle_file(str(example_path("map"))), "lab/maps-cgan+l1", "paper", rng.randrange(100), 256), label="lab"),
     Call("pix2pix_why_gan_loss", 1, lambda rng: (None, None, rng.choice(["maps", "colour"]), "sample", rng.randrange(64), "final", 0)),
     Call("cyclegan_translate", 1, lambda rng: (handle_file(str(example_path("horses"))), "lab/horse2zebra-gan+cycle+identity", 256, True), label="lab"),
-    Call("cyclegan_why_cycle", 1, lambda rng: (None, "sample", rng.randrange(64), rng.choice(["final", "1000", "5000"]))),
+    Call("cyclegan_why_cycle", 1, lambda rng: (None, "sample", rng.randrange(64), rng.choice(["final", *map(str, lab_models("coats")[0].snapshots[:-1])]))),
 ]
 
 LEFT_QUEUE = {Status.PROCESSING, Status.ITERATING, Status.PROGRESS, Status.FINISHED, Status.SENDING_DATA}

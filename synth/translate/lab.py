@@ -138,7 +138,7 @@ _RUNS: tuple[_Run, ...] = (
         for loss in ("l1", "cgan", "cgan+l1")
     ),
     *(
-        _Run("cyclegan", "coats", loss, 10000, (1000, 5000), _generator("resnet_6blocks", 16, "instance", False), _discriminator(3, "instance"))
+        _Run("cyclegan", "coats", loss, 20000, (2000, 10000), _generator("resnet_6blocks", 16, "instance", False), _discriminator(3, "instance"))
         for loss in ("gan", "gan+cycle", "gan+cycle+identity")
     ),
 )
