@@ -13,6 +13,7 @@ import json
 import os
 import re
 from collections.abc import Callable
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -154,9 +155,10 @@ class RequestGate:
             return None, body
         if fn is None:
             return None, body
-        if isinstance(arguments, list) and disarm_misshapen_files(list(getattr(fn, "inputs", ())), arguments):
+        inputs = list(getattr(fn, "inputs", ()))
+        if isinstance(arguments, list) and disarm_misshapen_files(inputs, arguments):
             body = json.dumps(request).encode()
-        if isinstance(arguments, list) and not _picks_an_example(list(getattr(fn, "inputs", ())), arguments):
+        if isinstance(arguments, list) and not _picks_an_example(inputs, arguments):
             return (422, "Pick one of the examples: its position in the list, a whole number."), body
         event = request.get("event_data")
         if fn.collects_event_data and not (isinstance(event, dict) and "index" in event and "value" in event):
@@ -176,7 +178,7 @@ class RequestGate:
 def _picks_an_example(inputs: list, arguments: list) -> bool:
     """Whether every examples list among an event's inputs gets the position of one of its samples
     (Gradio indexes the samples with whatever comes: null, 2.5 or 99 end in its own traceback)."""
-    for component, value in zip(inputs, arguments + [None] * (len(inputs) - len(arguments))):
+    for component, value in zip_longest(inputs, arguments):  # a missing argument is no position either
         if isinstance(component, gr.Dataset) and not (
             isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(component.samples or ())
         ):

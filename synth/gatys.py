@@ -276,12 +276,12 @@ def synthesize(
     if start is not None:
         if start.ndim != 4 or start.shape[:2] != (1, 3):
             raise ValueError(f"expected the start as (1, 3, H, W), got {tuple(start.shape)}")
-        noise = start.detach().to(torch.float32)
+        initial = start.detach().to(torch.float32)
     else:
-        noise = torch.rand((1, 3, sizes[0][1], sizes[0][0]), generator=runtime.generator(opts.seed))
+        initial = torch.rand((1, 3, sizes[0][1], sizes[0][0]), generator=runtime.generator(opts.seed))
         if opts.init == "matched-noise":
-            noise = match_histogram(noise, example.cpu())
-    out = optimize(noise, objective_at, model, sizes, opts, periodic=opts.tileable, callback=callback)
+            initial = match_histogram(initial, example.cpu())
+    out = optimize(initial, objective_at, model, sizes, opts, periodic=opts.tileable, callback=callback)
     if opts.histogram:
         out = match_histogram(out, example.to(out.device))
     return out.cpu()
@@ -341,8 +341,7 @@ def high_to_low(
             stopped = True
             raise
 
-    settings = opts.to_dict()
-    del settings["chain"]  # the series' own; the rest are each synthesis' options
+    settings = {name: value for name, value in opts.to_dict().items() if name in TextureOptions.info()}  # without the series' own (chain)
     for index, layers in enumerate(layer_sets):
         label = " + ".join(layers)
         each = TextureOptions.build({**settings, "layers": tuple(layers)})
